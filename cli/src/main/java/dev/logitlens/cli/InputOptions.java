@@ -1,0 +1,69 @@
+package dev.logitlens.cli;
+
+import dev.logitlens.model.Gpt2Config;
+import dev.logitlens.tokenizer.Gpt2Tokenizer;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The input of a single-text command: token ids, a text, or a text file (exactly one). */
+final class InputOptions {
+
+    @Option(names = "--tokens", paramLabel = "IDS", split = ",", description = "Token ids, comma-separated (e.g. 464,3290).")
+    int[] tokens;
+
+    @Option(names = "--text", paramLabel = "TEXT", description = "A text, tokenised with GPT-2's byte-pair encoding.")
+    String text;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "A UTF-8 text file, tokenised with GPT-2's byte-pair encoding.")
+    Path file;
+
+    /** The token ids, validated against the model's vocabulary and context. */
+    int[] resolve(CommandSpec spec, Gpt2Config config) throws IOException {
+        int given = (tokens != null ? 1 : 0) + (text != null ? 1 : 0) + (file != null ? 1 : 0);
+        if (given != 1) {
+            throw new ParameterException(spec.commandLine(), "give exactly one of --tokens, --text or --file");
+        }
+        int[] ids = tokens != null ? tokens : tokenize(spec, config, text != null ? text : readUtf8(file));
+        if (ids.length == 0) {
+            throw new ParameterException(spec.commandLine(), "the input has no tokens");
+        }
+        if (ids.length > config.nCtx()) {
+            throw new ParameterException(spec.commandLine(), "the input has " + ids.length + " tokens; the model's context is " + config.nCtx());
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.nVocab()) {
+                throw new ParameterException(spec.commandLine(), "token id " + ids[i] + " at position " + i
+                        + " is outside the model's vocabulary [0, " + config.nVocab() + ")");
+            }
+        }
+        return ids;
+    }
+
+    private static int[] tokenize(CommandSpec spec, Gpt2Config config, String text) {
+        if (config.nVocab() != Gpt2Tokenizer.VOCAB_SIZE) {
+            throw new ParameterException(spec.commandLine(), "this model's vocabulary has " + config.nVocab()
+                    + " tokens, not GPT-2's " + Gpt2Tokenizer.VOCAB_SIZE + ": give --tokens instead of text");
+        }
+        return new Gpt2Tokenizer().encode(text);
+    }
+
+    private static String readUtf8(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IOException(file + " is not valid UTF-8 text", e);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.logitlens.cli;
+
+import dev.logitlens.io.NpyWriter;
+import dev.logitlens.model.Gpt2Config;
+import dev.logitlens.model.ModelFiles;
+import dev.logitlens.runtime.NativeModel;
+import dev.logitlens.runtime.NativeSession;
+import dev.logitlens.runtime.ResidualMode;
+import dev.logitlens.runtime.ResidualStream;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code logitlens residuals}: every layer's residual stream of one input, as .npy. */
+@Command(name = "residuals", mixinStandardHelpOptions = true,
+        description = {
+                "Run the model once and write the residual stream after the embeddings and after each block,",
+                "normalised by ln_f (the logit lens's input), as a float32 .npy of shape [n_layer+1, T, n_embd]."})
+final class ResidualsCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    InputOptions input;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE", description = "The .npy file to write.")
+    Path out;
+
+    @Option(names = "--mid", paramLabel = "FILE",
+            description = "Also write the mid-block stream (after attention, before the MLP), [n_layer, T, n_embd], to this .npy.")
+    Path midOut;
+
+    @ArgGroup(exclusive = true)
+    Transform transform = new Transform();
+
+    static final class Transform {
+        @Option(names = "--raw", description = "Write the raw residual stream, not normalised.")
+        boolean raw;
+
+        @Option(names = "--no-affine", description = "Normalise without ln_f's gain and bias.")
+        boolean noAffine;
+
+        ResidualMode mode() {
+            return raw ? ResidualMode.RAW : noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try (NativeModel model = NativeModel.create(ModelFiles.open(modelOptions.model), modelOptions.backend);
+             NativeSession session = model.newSession(modelOptions.threads);
+             Arena arena = Arena.ofConfined()) {
+            Gpt2Config c = model.config();
+            int[] tokens = input.resolve(spec, c);
+            ResidualStream stream = session.forward(tokens, transform.mode(), midOut != null, arena);
+            NpyWriter.writeFloat32(out, stream.residual(), c.nLayer() + 1, tokens.length, c.nEmbd());
+            if (midOut != null) {
+                NpyWriter.writeFloat32(midOut, stream.mid(), c.nLayer(), tokens.length, c.nEmbd());
+            }
+            spec.commandLine().getErr().printf("wrote %s [%d, %d, %d] float32 (%s)%n",
+                    out, c.nLayer() + 1, tokens.length, c.nEmbd(), transform.mode().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return 0;
+    }
+}

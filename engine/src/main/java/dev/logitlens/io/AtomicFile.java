@@ -1,0 +1,62 @@
+package dev.logitlens.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Writes a file so that readers see either the old file or the complete new one: the bytes go to a
+ * temporary file in the same folder, which is forced to disk and renamed over the target. A failure
+ * (a full disk, an exception in the writer) deletes the temporary file and leaves the target as it was.
+ */
+public final class AtomicFile {
+
+    /** Writes the content of a file through a channel. */
+    @FunctionalInterface
+    public interface ChannelWriter {
+        void write(FileChannel channel) throws IOException;
+    }
+
+    private AtomicFile() {
+    }
+
+    public static void write(Path target, ChannelWriter writer) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        Path folder = absolute.getParent();
+        if (folder != null && !Files.isDirectory(folder)) {
+            throw new IOException("cannot write " + target + ": folder " + folder + " does not exist");
+        }
+        Path partial = Files.createTempFile(folder, "." + absolute.getFileName(), ".partial");
+        boolean done = false;
+        try {
+            try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                writer.write(channel);
+                channel.force(true);
+            }
+            try {
+                Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING);
+            }
+            done = true;
+        } catch (IOException e) {
+            throw new IOException("cannot write " + target + ": " + describe(e), e);
+        } finally {
+            if (!done) {
+                Files.deleteIfExists(partial);
+            }
+        }
+    }
+
+    private static String describe(IOException e) {
+        String message = e.getMessage();
+        if (message != null && message.contains("No space left on device")) {
+            return "the disk is full (nothing was written; the previous file, if any, is unchanged)";
+        }
+        return message == null ? e.getClass().getSimpleName() : message;
+    }
+}

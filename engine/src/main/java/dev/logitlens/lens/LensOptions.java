@@ -1,0 +1,56 @@
+package dev.logitlens.lens;
+
+import java.util.List;
+
+/**
+ * How to run the lens.
+ *
+ * @param topK              tokens kept per cell, 1 ≤ k ≤ V
+ * @param distributionCells cells whose full logits (and so probabilities) the result keeps, V floats each
+ * @param positionsPerBlock positions projected together; a block is all n_layer + 1 layers of these
+ *                          positions, and holds {@code positionsPerBlock · (n_layer + 1) · V} floats of logits
+ * @param threads           threads of the statistics pass (the projection kernel has its own)
+ */
+public record LensOptions(int topK, List<LensCell> distributionCells, int positionsPerBlock, int threads) {
+
+    /**
+     * 24 positions × 13 GPT-2 layers = 312 rows (a multiple of the 6-row micro-kernel), 63 MB of logits: W_U
+     * (154 MB) streams from memory once per block, and at 312 rows that costs ~half of what it does at 78.
+     */
+    public static final int DEFAULT_POSITIONS_PER_BLOCK = 24;
+    public static final int DEFAULT_TOP_K = 10;
+
+    public LensOptions {
+        if (topK < 1) {
+            throw new IllegalArgumentException("topK must be at least 1, not " + topK);
+        }
+        distributionCells = List.copyOf(distributionCells);
+        if (positionsPerBlock < 1) {
+            throw new IllegalArgumentException("positionsPerBlock must be at least 1, not " + positionsPerBlock);
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
+    }
+
+    /** Top 10, no full distributions, 24 positions per block, one statistics thread per available processor. */
+    public static LensOptions defaults() {
+        return new LensOptions(DEFAULT_TOP_K, List.of(), DEFAULT_POSITIONS_PER_BLOCK, Runtime.getRuntime().availableProcessors());
+    }
+
+    public LensOptions withTopK(int k) {
+        return new LensOptions(k, distributionCells, positionsPerBlock, threads);
+    }
+
+    public LensOptions withDistributionCells(List<LensCell> cells) {
+        return new LensOptions(topK, cells, positionsPerBlock, threads);
+    }
+
+    public LensOptions withPositionsPerBlock(int positions) {
+        return new LensOptions(topK, distributionCells, positions, threads);
+    }
+
+    public LensOptions withThreads(int n) {
+        return new LensOptions(topK, distributionCells, positionsPerBlock, n);
+    }
+}

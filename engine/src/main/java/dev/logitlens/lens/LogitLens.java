@@ -1,0 +1,109 @@
+package dev.logitlens.lens;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * The logit lens: decodes the normalised residual of every layer at every position through W_U and
+ * summarises each distribution ({@link LensResult}).
+ *
+ * <p>Work goes block by block: a block is all n_layer + 1 layers of {@link LensOptions#positionsPerBlock()}
+ * positions, gathered into {@code [P·(n_layer + 1), d]} rows, projected by the {@link ProjectionKernel}
+ * into {@code [P·(n_layer + 1), V]} logits (the only O(V) buffer per row in flight: the full
+ * {@code [n_layer + 1, T, V]} tensor never exists), then summarised position by position on
+ * {@link LensOptions#threads()} threads. Holding all layers of a position together keeps the final
+ * layer's and layer 0's logits at hand for the KL divergences.
+ */
+public final class LogitLens {
+
+    private final ProjectionKernel kernel;
+
+    /** @param kernel projects rows onto the vocabulary; not closed by the lens */
+    public LogitLens(ProjectionKernel kernel) {
+        this.kernel = Objects.requireNonNull(kernel, "kernel");
+    }
+
+    public ProjectionKernel kernel() {
+        return kernel;
+    }
+
+    /**
+     * Runs the lens.
+     *
+     * @param residual {@code [nLayers + 1, nTokens, d]} float32 (native byte order): layer 0 = embeddings, already
+     *                 normalised by ln_f
+     * @param nLayers  n_layer, the number of transformer blocks (≥ 0)
+     * @param nTokens  T, the number of positions (≥ 1)
+     * @param tokens   {@code [T]} the input token ids, each in [0, V)
+     * @param options  top-k, cells to keep whole, blocking and threads
+     */
+    public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, LensOptions options) {
+        validate(residual, nLayers, nTokens, tokens, options);
+        int vocab = kernel.vocabSize();
+        int width = kernel.width();
+        int snapshots = nLayers + 1;
+        int positionsPerBlock = Math.min(options.positionsPerBlock(), nTokens);
+        int threads = Math.min(options.threads(), positionsPerBlock);
+        LensResult result = new LensResult(nLayers, nTokens, options.topK(), vocab, options.distributionCells());
+        long rowBytes = (long) width * Float.BYTES;
+        long logitRowBytes = (long) vocab * Float.BYTES;
+        try (Arena arena = Arena.ofShared(); WorkerPool workers = new WorkerPool(threads, "logitlens-statistics")) {
+            MemorySegment rows = arena.allocate(positionsPerBlock * snapshots * rowBytes, 64);        // [P·S, d]
+            MemorySegment logits = arena.allocate(positionsPerBlock * snapshots * logitRowBytes, 64); // [P·S, V]
+            PositionAnalyzer[] analyzers = new PositionAnalyzer[threads];
+            for (int w = 0; w < threads; w++) {
+                analyzers[w] = new PositionAnalyzer(vocab, options.topK());
+            }
+            for (int first = 0; first < nTokens; first += positionsPerBlock) {
+                int positions = Math.min(positionsPerBlock, nTokens - first);
+                for (int p = 0; p < positions; p++) {
+                    for (int layer = 0; layer < snapshots; layer++) {
+                        long source = ((long) layer * nTokens + first + p) * rowBytes;
+                        MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
+                    }
+                }
+                kernel.project(rows, positions * snapshots, logits);
+                int blockStart = first;
+                workers.forEachChunk(positions, (worker, p) -> analyzers[worker].analyze(
+                        logits, p * snapshots * logitRowBytes, blockStart + p, tokens, result));
+            }
+        }
+        return result;
+    }
+
+    private void validate(MemorySegment residual, int nLayers, int nTokens, int[] tokens, LensOptions options) {
+        Objects.requireNonNull(residual, "residual");
+        Objects.requireNonNull(tokens, "tokens");
+        Objects.requireNonNull(options, "options");
+        if (nLayers < 0) {
+            throw new IllegalArgumentException("nLayers must be non-negative, not " + nLayers);
+        }
+        if (nTokens < 1) {
+            throw new IllegalArgumentException("nTokens must be at least 1, not " + nTokens);
+        }
+        if (tokens.length != nTokens) {
+            throw new IllegalArgumentException("tokens has " + tokens.length + " ids but nTokens is " + nTokens);
+        }
+        int vocab = kernel.vocabSize();
+        for (int t = 0; t < nTokens; t++) {
+            if (tokens[t] < 0 || tokens[t] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " at position " + t + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        long needed = (long) (nLayers + 1) * nTokens * kernel.width() * Float.BYTES;
+        if (residual.byteSize() < needed) {
+            throw new IllegalArgumentException("residual segment too small: [" + (nLayers + 1) + ", " + nTokens + ", " + kernel.width()
+                    + "] float32 needs " + needed + " bytes, got " + residual.byteSize());
+        }
+        if (options.topK() > vocab) {
+            throw new IllegalArgumentException("topK " + options.topK() + " exceeds the vocabulary size " + vocab);
+        }
+        for (LensCell cell : options.distributionCells()) {
+            if (cell.layer() > nLayers || cell.position() >= nTokens) {
+                throw new IllegalArgumentException("distribution cell " + cell + " is outside the grid of " + (nLayers + 1)
+                        + " layers × " + nTokens + " positions");
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.logitlens.runtime;
+
+import dev.logitlens.bindings.LogitLensNative;
+import dev.logitlens.bindings.ll_hparams;
+import dev.logitlens.bindings.ll_tensor_desc;
+import dev.logitlens.model.Gpt2Config;
+import dev.logitlens.model.ModelWeights;
+import dev.logitlens.model.TensorInfo;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A GPT-2 model inside the native shim. On the CPU backend the shim reads the weights where
+ * {@link ModelWeights} mapped them, so this object owns the weights: closing it frees the native model
+ * (and every session still open on it) and then closes the weights. Use after close throws
+ * {@link IllegalStateException}.
+ */
+public final class NativeModel implements AutoCloseable {
+
+    private final ModelWeights weights;
+    private final Backend backend;
+    private final List<NativeSession> sessions = new ArrayList<>();
+    private MemorySegment handle; // ll_model*; NULL once closed
+
+    private NativeModel(ModelWeights weights, Backend backend, MemorySegment handle) {
+        this.weights = weights;
+        this.backend = backend;
+        this.handle = handle;
+    }
+
+    /**
+     * Hands the weights to the shim. The returned model owns {@code weights} (closing it closes them);
+     * on failure the weights are left open and unchanged, and the shim's message is thrown.
+     */
+    public static NativeModel create(ModelWeights weights, Backend backend) {
+        NativeLibrary.load();
+        Gpt2Config config = weights.config();
+        List<TensorInfo> tensors = weights.tensors();
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment hparams = ll_hparams.allocate(call);
+            ll_hparams.n_vocab(hparams, config.nVocab());
+            ll_hparams.n_ctx(hparams, config.nCtx());
+            ll_hparams.n_embd(hparams, config.nEmbd());
+            ll_hparams.n_head(hparams, config.nHead());
+            ll_hparams.n_layer(hparams, config.nLayer());
+            ll_hparams.norm_eps(hparams, config.normEps());
+
+            MemorySegment table = ll_tensor_desc.allocateArray(tensors.size(), call); // [n_tensors] ll_tensor_desc
+            for (int i = 0; i < tensors.size(); i++) {
+                describe(ll_tensor_desc.asSlice(table, i), tensors.get(i), call);
+            }
+            MemorySegment out = call.allocate(ValueLayout.ADDRESS);
+            MemorySegment error = NativeCall.newError(call);
+            int status = LogitLensNative.ll_model_create(hparams, table, tensors.size(), backend.nativeCode(), out, error);
+            NativeCall.check(status, error, "cannot load " + weights.source() + " into the native shim");
+            return new NativeModel(weights, backend, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    private static void describe(MemorySegment desc, TensorInfo tensor, Arena call) {
+        long[] shape = tensor.shape();
+        if (shape.length > LogitLensNative.LL_MAX_DIMS()) {
+            throw new IllegalArgumentException(tensor.name() + " has " + shape.length + " dimensions; the shim takes at most " + LogitLensNative.LL_MAX_DIMS());
+        }
+        ll_tensor_desc.name(desc, call.allocateFrom(tensor.name()));
+        ll_tensor_desc.type(desc, tensor.type().ggmlCode());
+        ll_tensor_desc.layout(desc, tensor.layout().nativeCode());
+        ll_tensor_desc.n_dims(desc, shape.length);
+        for (int d = 0; d < shape.length; d++) {
+            ll_tensor_desc.shape(desc, d, shape[d]);
+        }
+        ll_tensor_desc.data(desc, tensor.data());
+        ll_tensor_desc.nbytes(desc, tensor.data().byteSize());
+    }
+
+    /** A session with its own compute buffers, running on {@code threads} CPU threads. */
+    public synchronized NativeSession newSession(int threads) {
+        MemorySegment model = handle();
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(ValueLayout.ADDRESS);
+            MemorySegment error = NativeCall.newError(call);
+            int status = LogitLensNative.ll_session_create(model, threads, out, error);
+            NativeCall.check(status, error, "cannot create a session");
+            NativeSession session = new NativeSession(this, out.get(ValueLayout.ADDRESS, 0), threads);
+            sessions.add(session);
+            return session;
+        }
+    }
+
+    public Gpt2Config config() {
+        return weights.config();
+    }
+
+    public ModelWeights weights() {
+        handle();
+        return weights;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public synchronized boolean isClosed() {
+        return handle == null;
+    }
+
+    synchronized void forget(NativeSession session) {
+        sessions.remove(session);
+    }
+
+    private synchronized MemorySegment handle() {
+        if (handle == null) {
+            throw new IllegalStateException("the model " + weights.source() + " is closed");
+        }
+        return handle;
+    }
+
+    @Override
+    public void close() {
+        List<NativeSession> open;
+        synchronized (this) {
+            if (handle == null) {
+                return;
+            }
+            open = List.copyOf(sessions);
+        }
+        for (NativeSession session : open) {
+            session.close(); // waits for a forward pass in flight on that session
+        }
+        synchronized (this) {
+            if (handle != null) {
+                LogitLensNative.ll_model_free(handle);
+                handle = null;
+                weights.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.logitlens.tokenizer;
+
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
+import com.knuddels.jtokkit.api.IntArrayList;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * GPT-2's byte-level BPE tokenizer (OpenAI's {@code r50k_base} vocabulary: 50,256 byte-pair tokens
+ * and {@code <|endoftext|>} = 50256), backed by JTokkit. Thread-safe; instances share one vocabulary.
+ */
+public final class Gpt2Tokenizer {
+
+    public static final int VOCAB_SIZE = 50257;
+    public static final int END_OF_TEXT = 50256;
+    public static final String END_OF_TEXT_MARKER = "<|endoftext|>";
+
+    /** Loaded on first use (JTokkit parses the vocabulary once). */
+    private static final class Vocabulary {
+        static final Encoding R50K = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
+    }
+
+    private final Encoding encoding = Vocabulary.R50K;
+
+    /** Token ids of {@code text}; {@code <|endoftext|>} in the text is ordinary text, not the special token. */
+    public int[] encode(String text) {
+        return encoding.encodeOrdinary(text).toArray();
+    }
+
+    /** Token ids of {@code text}, where each {@code <|endoftext|>} becomes the special token {@value #END_OF_TEXT}. */
+    public int[] encodeAllowingSpecial(String text) {
+        IntArrayList ids = new IntArrayList();
+        int start = 0;
+        while (true) {
+            int marker = text.indexOf(END_OF_TEXT_MARKER, start);
+            int end = marker < 0 ? text.length() : marker;
+            if (end > start) {
+                IntArrayList piece = encoding.encodeOrdinary(text.substring(start, end));
+                for (int i = 0; i < piece.size(); i++) {
+                    ids.add(piece.get(i));
+                }
+            }
+            if (marker < 0) {
+                return ids.toArray();
+            }
+            ids.add(END_OF_TEXT);
+            start = marker + END_OF_TEXT_MARKER.length();
+        }
+    }
+
+    /** The text of a token sequence; bytes that do not form valid UTF-8 become U+FFFD. */
+    public String decode(int... ids) {
+        return new String(bytes(ids), StandardCharsets.UTF_8);
+    }
+
+    /** The bytes one token stands for ({@code <|endoftext|>}'s are its marker text). */
+    public byte[] tokenBytes(int id) {
+        return bytes(id);
+    }
+
+    /**
+     * One token's text, for display. A token can be part of a multi-byte UTF-8 character: bytes that
+     * are not valid UTF-8 on their own are shown as {@code <0xE2>}, the rest as text.
+     */
+    public String tokenText(int id) {
+        return displayText(bytes(id));
+    }
+
+    public int vocabSize() {
+        return VOCAB_SIZE;
+    }
+
+    /** Fails with {@link IllegalArgumentException} unless {@code id} is in {@code [0, 50257)}. */
+    public static void checkId(int id) {
+        if (id < 0 || id >= VOCAB_SIZE) {
+            throw new IllegalArgumentException("token id " + id + " is outside GPT-2's vocabulary [0, " + VOCAB_SIZE + ")");
+        }
+    }
+
+    private byte[] bytes(int... ids) {
+        IntArrayList list = new IntArrayList(ids.length);
+        for (int id : ids) {
+            checkId(id);
+            list.add(id);
+        }
+        return encoding.decodeBytes(list);
+    }
+
+    static String displayText(byte[] bytes) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+        StringBuilder text = new StringBuilder();
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            text.append(out.flip());
+            out.clear();
+            if (!result.isError()) {
+                return text.toString();
+            }
+            for (int i = 0; i < result.length(); i++) {
+                text.append(String.format("<0x%02X>", in.get()));
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.logitlens.model;
+
+import dev.logitlens.testing.CanonicalWeights;
+import dev.logitlens.testing.TensorCodec;
+
+import java.nio.file.Path;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Checks of opened weights and of rejected files. */
+final class ModelAssertions {
+
+    private ModelAssertions() {
+    }
+
+    /**
+     * Every tensor of {@code actual} equals {@code expected} after a round trip through the type
+     * {@code typeOf} gives it, read through its memory segment (transposed back when stored [in, out]).
+     */
+    static void assertSameWeights(CanonicalWeights expected, ModelWeights actual, Function<TensorInfo, TensorType> typeOf) {
+        assertEquals(expected.config(), actual.config());
+        assertEquals(expected.tied(), actual.tiedUnembedding(), "tied unembedding");
+        assertEquals(CanonicalWeights.names(expected.config(), expected.tied()),
+                actual.tensors().stream().map(TensorInfo::name).toList());
+        for (TensorInfo t : actual.tensors()) {
+            TensorType type = typeOf.apply(t);
+            assertEquals(type, t.type(), t.name());
+            float[] want = expected.get(t.name()).clone();
+            for (int i = 0; i < want.length; i++) {
+                want[i] = TensorCodec.roundTrip(want[i], type);
+            }
+            assertArrayEquals(want, TensorCodec.canonicalFloats(t), t.name());
+        }
+    }
+
+    /** {@link ModelFiles#open} rejects {@code path} with a message that starts with the path and contains {@code expected}. */
+    static ModelFormatException assertRejected(Path path, String expected) {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelFiles.open(path).close());
+        assertTrue(e.getMessage().startsWith(path.toString()), () -> "the message should name the file: " + e.getMessage());
+        assertTrue(e.getMessage().contains(expected), () -> "expected \"" + expected + "\" in: " + e.getMessage());
+        return e;
+    }
+}

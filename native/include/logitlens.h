@@ -1,0 +1,164 @@
+/*
+ * logitlens native shim: a GPT-2 forward pass on ggml that writes every layer's
+ * residual stream into a caller-supplied float32 buffer.
+ *
+ * Contract:
+ *  - Every entry point validates its inputs and returns LL_OK (0) or an ll_status
+ *    error code; when `err` is not NULL it also receives the code and a message.
+ *    No input, however bad, reaches a ggml assertion: the process never aborts.
+ *  - Weights are supplied by the caller as a table of tensors (ll_tensor_desc).
+ *    On the CPU backend, tensors in the canonical layout are used where they lie
+ *    (no copy): the caller must keep that memory alive and unchanged until
+ *    ll_model_free. Two exceptions are copied once, at ll_model_create, into memory
+ *    the shim owns: matrices given in the transposed layout (LL_LAYOUT_IN_OUT,
+ *    the Hugging Face Conv1D layout) and 1-D tensors (norm gains and biases) that
+ *    are not float32.
+ *  - A model may be used by several sessions; one session must not be used by
+ *    two threads at once.
+ *
+ * Tensor names and canonical shapes (row-major, outermost first; d = n_embd,
+ * V = n_vocab, C = n_ctx, f = 4*d):
+ *    token_embd.weight      [V, d]       position_embd.weight   [C, d]
+ *    blk.N.attn_norm.weight [d]          blk.N.attn_norm.bias   [d]
+ *    blk.N.attn_qkv.weight  [3d, d]      blk.N.attn_qkv.bias    [3d]
+ *    blk.N.attn_output.weight [d, d]     blk.N.attn_output.bias [d]
+ *    blk.N.ffn_norm.weight  [d]          blk.N.ffn_norm.bias    [d]
+ *    blk.N.ffn_up.weight    [f, d]       blk.N.ffn_up.bias      [f]
+ *    blk.N.ffn_down.weight  [d, f]       blk.N.ffn_down.bias    [d]
+ *    output_norm.weight     [d]          output_norm.bias       [d]
+ *    output.weight          [V, d]       (optional: an untied unembedding)
+ * Matrices are [out_features, in_features] (y = x W^T + b), as GGUF files store
+ * them; LL_LAYOUT_IN_OUT marks a matrix stored as [in_features, out_features].
+ */
+#ifndef LOGITLENS_H
+#define LOGITLENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define LL_API __declspec(dllexport)
+#else
+#  define LL_API __attribute__((visibility("default")))
+#endif
+
+#define LL_API_VERSION 1
+#define LL_MAX_DIMS 4
+#define LL_MESSAGE_CAPACITY 512
+
+/* Status codes. */
+#define LL_OK                    0
+#define LL_ERR_INVALID_ARGUMENT  1  /* a null pointer, a negative count, an unknown flag */
+#define LL_ERR_HPARAMS           2  /* hyper-parameters out of range or inconsistent */
+#define LL_ERR_MISSING_TENSOR    3  /* a required tensor is absent */
+#define LL_ERR_TENSOR            4  /* unknown or duplicate name, wrong type, shape or byte size */
+#define LL_ERR_TOKEN             5  /* a token id outside [0, n_vocab) */
+#define LL_ERR_CONTEXT           6  /* no tokens, or more than n_ctx */
+#define LL_ERR_BUFFER            7  /* an output buffer too small */
+#define LL_ERR_BACKEND           8  /* the backend is unknown or unavailable */
+#define LL_ERR_ALLOC             9  /* out of memory */
+#define LL_ERR_COMPUTE          10  /* the backend failed to compute the graph */
+
+/* Element types: the numeric values are ggml's (enum ggml_type). */
+#define LL_TYPE_F32   0
+#define LL_TYPE_F16   1
+#define LL_TYPE_Q8_0  8
+#define LL_TYPE_BF16 30
+
+/* Matrix layouts. */
+#define LL_LAYOUT_OUT_IN 0  /* [out, in] row-major: canonical, used in place */
+#define LL_LAYOUT_IN_OUT 1  /* [in, out] row-major (Hugging Face Conv1D): transposed once at load */
+
+/* Backends. */
+#define LL_BACKEND_CPU  0
+#define LL_BACKEND_CUDA 1
+
+/* ll_forward flags. */
+#define LL_FORWARD_NO_AFFINE 1u  /* normalise each row without ln_f's gain and bias */
+#define LL_FORWARD_RAW       2u  /* write the raw residual stream, not normalised */
+#define LL_FORWARD_MID       4u  /* also write the mid-block residual (after attention, before the MLP) */
+
+typedef struct ll_error {
+    int32_t code;
+    char message[LL_MESSAGE_CAPACITY];
+} ll_error;
+
+typedef struct ll_hparams {
+    int32_t n_vocab;
+    int32_t n_ctx;
+    int32_t n_embd;
+    int32_t n_head;
+    int32_t n_layer;
+    float   norm_eps;   /* LayerNorm epsilon: 1e-5 for GPT-2 */
+} ll_hparams;
+
+typedef struct ll_tensor_desc {
+    const char *name;
+    int32_t     type;              /* LL_TYPE_* */
+    int32_t     layout;            /* LL_LAYOUT_*; ignored for 1-D tensors */
+    int32_t     n_dims;            /* 1..LL_MAX_DIMS */
+    int64_t     shape[LL_MAX_DIMS];/* row-major, outermost first, as stored */
+    const void *data;
+    size_t      nbytes;
+} ll_tensor_desc;
+
+typedef struct ll_model ll_model;
+typedef struct ll_session ll_session;
+
+/* The API version this library was built with (LL_API_VERSION). */
+LL_API int32_t ll_api_version(void);
+
+/* The ggml version string of the linked ggml. */
+LL_API const char *ll_ggml_version(void);
+
+/* 1 when the backend was compiled in and a device is present, else 0. */
+LL_API int32_t ll_backend_available(int32_t backend);
+
+/*
+ * Create a model from hyper-parameters and a table of n_tensors tensors.
+ * On success *out_model receives the model; free it with ll_model_free.
+ */
+LL_API int32_t ll_model_create(const ll_hparams *hparams,
+                               const ll_tensor_desc *tensors, int32_t n_tensors,
+                               int32_t backend,
+                               ll_model **out_model, ll_error *err);
+
+/* Free a model (NULL is allowed). Its sessions must be freed first. */
+LL_API void ll_model_free(ll_model *model);
+
+/* 1 when the model has a separate output.weight, 0 when it ties it to token_embd. */
+LL_API int32_t ll_model_has_output(const ll_model *model);
+
+/* Create a session over a model with n_threads CPU threads (>= 1). */
+LL_API int32_t ll_session_create(ll_model *model, int32_t n_threads,
+                                 ll_session **out_session, ll_error *err);
+
+/* Free a session (NULL is allowed). */
+LL_API void ll_session_free(ll_session *session);
+
+/*
+ * Run the model over n_tokens token ids and write the residual stream:
+ *   out      [n_layer+1, n_tokens, n_embd] float32: row 0 after the embeddings,
+ *            row l after block l; normalised with ln_f (flags change this).
+ *            out_capacity is its size in floats.
+ *   mid_out  [n_layer, n_tokens, n_embd] float32, only with LL_FORWARD_MID
+ *            (else it may be NULL): the stream after block l's attention,
+ *            before its MLP, transformed like out.
+ * Nothing is written unless every input is valid.
+ */
+LL_API int32_t ll_forward(ll_session *session,
+                          const int32_t *tokens, int32_t n_tokens,
+                          uint32_t flags,
+                          float *out, size_t out_capacity,
+                          float *mid_out, size_t mid_capacity,
+                          ll_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOGITLENS_H */

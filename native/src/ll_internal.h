@@ -1,0 +1,135 @@
+/*
+ * Internal declarations shared by the shim's translation units.
+ * Public contract: include/logitlens.h.
+ */
+#ifndef LL_INTERNAL_H
+#define LL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ggml.h"
+#include "ggml-alloc.h"
+#include "ggml-backend.h"
+#include "logitlens.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define LL_PRINTF(fmt_index, args_index) __attribute__((format(printf, fmt_index, args_index)))
+#else
+#  define LL_PRINTF(fmt_index, args_index)
+#endif
+
+/* ---- status (ll_status.c) ---------------------------------------------- */
+
+/* Records `code` and a formatted message in `err` (which may be NULL); returns code. */
+int32_t ll_fail(ll_error *err, int32_t code, const char *fmt, ...) LL_PRINTF(3, 4);
+
+/* Records success (code LL_OK, empty message) in `err` (which may be NULL); returns LL_OK. */
+int32_t ll_succeed(ll_error *err);
+
+/* ---- ggml process setup (logitlens.c) ----------------------------------- */
+
+/* Installs the ggml log filter once per process (LOGITLENS_GGML_LOG=1 lets ggml talk). */
+void ll_init_ggml(void);
+
+/* LL_OK when `backend` is known, compiled in and has a device; else LL_ERR_BACKEND. */
+int32_t ll_check_backend(int32_t backend, ll_error *err);
+
+/* ---- weight table (ll_weights.c) ---------------------------------------- */
+
+/* Weights outside the blocks. */
+enum ll_global_weight {
+    LL_GW_TOKEN_EMBD,
+    LL_GW_POSITION_EMBD,
+    LL_GW_OUTPUT_NORM,
+    LL_GW_OUTPUT_NORM_B,
+    LL_GW_OUTPUT,          /* optional, validated but not used by the forward pass */
+    LL_GW_COUNT
+};
+
+/* Weights of one transformer block. */
+enum ll_block_weight {
+    LL_BW_ATTN_NORM,
+    LL_BW_ATTN_NORM_B,
+    LL_BW_ATTN_QKV,
+    LL_BW_ATTN_QKV_B,
+    LL_BW_ATTN_OUT,
+    LL_BW_ATTN_OUT_B,
+    LL_BW_FFN_NORM,
+    LL_BW_FFN_NORM_B,
+    LL_BW_FFN_UP,
+    LL_BW_FFN_UP_B,
+    LL_BW_FFN_DOWN,
+    LL_BW_FFN_DOWN_B,
+    LL_BW_COUNT
+};
+
+/* Weight slots are numbered globals first, then LL_BW_COUNT per block. */
+static inline int32_t ll_block_slot(int32_t layer, int32_t weight) {
+    return LL_GW_COUNT + layer * LL_BW_COUNT + weight;
+}
+
+/* A canonical tensor shape, row-major, outermost first: [rows, cols] or [len]. */
+typedef struct ll_shape {
+    int32_t n_dims;
+    int64_t dim[2];
+} ll_shape;
+
+/* LL_OK when every hyper-parameter is in range, else LL_ERR_HPARAMS. */
+int32_t ll_check_hparams(const ll_hparams *hp, ll_error *err);
+
+int32_t  ll_slot_count(const ll_hparams *hp);
+ll_shape ll_slot_shape(const ll_hparams *hp, int32_t slot);
+void     ll_slot_name(int32_t slot, char *buf, size_t capacity);
+
+/*
+ * Validates the caller's tensor table and sorts it into slots:
+ * slots[ll_slot_count(hp)] receives each slot's descriptor, NULL for an absent
+ * optional weight. Returns LL_OK or the first problem's status.
+ */
+int32_t ll_match_tensors(const ll_hparams *hp, const ll_tensor_desc *tensors, int32_t n_tensors,
+                         const ll_tensor_desc **slots, ll_error *err);
+
+/* ---- model (ll_model.c) ------------------------------------------------- */
+
+struct ll_model {
+    ll_hparams hp;
+    int32_t backend;                 /* LL_BACKEND_* */
+    int32_t has_output;
+    struct ggml_context *ctx;        /* metadata of the weight tensors (no_alloc) */
+    ggml_backend_buffer_t owned;     /* tensors the shim copied, converted or uploaded */
+    ggml_backend_buffer_t *borrowed; /* [n_borrowed] CPU buffers over the caller's memory */
+    int32_t n_borrowed;
+    struct ggml_tensor **weights;    /* [ll_slot_count] in ggml order (ne0 innermost); NULL if unused */
+    struct ggml_tensor *positions;   /* [n_ctx] I32: 0, 1, ..., n_ctx-1 */
+};
+
+/* The buffer type holding the backend's tensors. */
+ggml_backend_buffer_type_t ll_backend_buffer_type(int32_t backend);
+
+/*
+ * Binds a ggml tensor to host memory it does not own (no copy). Returns the
+ * buffer to free with ggml_backend_buffer_free, or NULL on failure.
+ * `data` must be aligned to the tensor's element size.
+ */
+ggml_backend_buffer_t ll_bind_host_memory(struct ggml_tensor *tensor, void *data);
+
+/* ---- graph (ll_graph.c) ------------------------------------------------- */
+
+typedef struct ll_graph {
+    struct ggml_cgraph *gf;
+    struct ggml_tensor *tokens;  /* [T] I32 input */
+    struct ggml_tensor *out;     /* [n_layer+1, T, d] F32 (ggml ne: d, T, n_layer+1) */
+    struct ggml_tensor *mid;     /* [n_layer, T, d] F32, only with LL_FORWARD_MID, else NULL */
+} ll_graph;
+
+/* The node capacity of a forward graph and the context memory to build it. */
+size_t ll_graph_capacity(const ll_hparams *hp);
+size_t ll_graph_context_size(const ll_hparams *hp);
+
+/* Builds the forward graph over n_tokens tokens in a no_alloc context. */
+void ll_graph_build(struct ggml_context *ctx, const struct ll_model *model,
+                    int32_t n_tokens, uint32_t flags, ll_graph *graph);
+
+#endif /* LL_INTERNAL_H */

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing logitlens needs and the machine lacks (Debian/Ubuntu, as root).
+#   cmake, a C/C++ compiler, make, git  - the native shim and ggml
+#   npm                                 - fetches ggml's sources (the node-llama-cpp package) once
+#   maven                               - the Java build
+# A JDK 25 must be present already (scripts/java-home.sh finds it): Debian 12 packages none.
+set -euo pipefail
+
+need=()
+command -v cmake >/dev/null || need+=(cmake)
+command -v cc >/dev/null && command -v c++ >/dev/null || need+=(build-essential)
+command -v make >/dev/null || need+=(make)
+command -v git >/dev/null || need+=(git)
+command -v npm >/dev/null || need+=(npm)
+command -v mvn >/dev/null || need+=(maven)
+
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+"$(dirname "$0")/java-home.sh" >/dev/null
+echo "build dependencies present"

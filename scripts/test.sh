@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: builds the native shim and ggml (CMake), runs the C tests (ctest), then every
+# Java test (JUnit). Extra arguments go to Maven (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JAVA_HOME=$(scripts/java-home.sh) || exit 1
+export JAVA_HOME
+exec mvn -B -ntp verify "$@"
