@@ -13,8 +13,8 @@
  *    the shim owns: matrices given in the transposed layout (LL_LAYOUT_IN_OUT,
  *    the Hugging Face Conv1D layout) and 1-D tensors (norm gains and biases) that
  *    are not float32.
- *  - A model may be used by several sessions; one session must not be used by
- *    two threads at once.
+ *  - A model may be used by several sessions and projectors; one session or
+ *    projector must not be used by two threads at once.
  *
  * Tensor names and canonical shapes (row-major, outermost first; d = n_embd,
  * V = n_vocab, C = n_ctx, f = 4*d):
@@ -108,6 +108,7 @@ typedef struct ll_tensor_desc {
 
 typedef struct ll_model ll_model;
 typedef struct ll_session ll_session;
+typedef struct ll_projector ll_projector;
 
 /* The API version this library was built with (LL_API_VERSION). */
 LL_API int32_t ll_api_version(void);
@@ -156,6 +157,30 @@ LL_API int32_t ll_forward(ll_session *session,
                           float *out, size_t out_capacity,
                           float *mid_out, size_t mid_capacity,
                           ll_error *err);
+
+/*
+ * The lens projection on the model's backend: logits = rows · W_U^T, where W_U
+ * [n_vocab, n_embd] is output.weight when the model has one, else token_embd.weight.
+ * `type` is the precision W_U is multiplied in:
+ *   LL_TYPE_F32   as stored when stored as F32 (in place on the CPU), else an F32 copy;
+ *   LL_TYPE_F16, LL_TYPE_BF16, LL_TYPE_Q8_0
+ *                 reduced precision: a copy converted once (Q8_0 needs n_embd % 32 == 0);
+ *                 ggml then also rounds each row to that type before the dot products.
+ * The projector owns its backend (n_threads CPU threads) and any copy of W_U; free it
+ * before its model.
+ */
+LL_API int32_t ll_projector_create(ll_model *model, int32_t type, int32_t n_threads,
+                                   ll_projector **out_projector, ll_error *err);
+
+/* Free a projector (NULL is allowed). */
+LL_API void ll_projector_free(ll_projector *projector);
+
+/*
+ * logits [n_rows, n_vocab] float32 = rows [n_rows, n_embd] float32 · W_U^T.
+ * logits_capacity is the size of logits in floats. Nothing is written on error.
+ */
+LL_API int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows,
+                          float *logits, size_t logits_capacity, ll_error *err);
 
 #ifdef __cplusplus
 }

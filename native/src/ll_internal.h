@@ -44,7 +44,7 @@ enum ll_global_weight {
     LL_GW_POSITION_EMBD,
     LL_GW_OUTPUT_NORM,
     LL_GW_OUTPUT_NORM_B,
-    LL_GW_OUTPUT,          /* optional, validated but not used by the forward pass */
+    LL_GW_OUTPUT,          /* optional: the untied unembedding, used by the projector only */
     LL_GW_COUNT
 };
 
@@ -105,6 +105,12 @@ struct ll_model {
     struct ggml_tensor *positions;   /* [n_ctx] I32: 0, 1, ..., n_ctx-1 */
 };
 
+/* The unembedding W_U: output.weight when present, else token_embd.weight. */
+struct ggml_tensor *ll_model_unembedding(const struct ll_model *model);
+
+/* Starts a backend instance (CPU: with n_threads threads); NULL on failure. */
+ggml_backend_t ll_backend_start(int32_t backend, int32_t n_threads);
+
 /* The buffer type holding the backend's tensors. */
 ggml_backend_buffer_type_t ll_backend_buffer_type(int32_t backend);
 
@@ -114,6 +120,14 @@ ggml_backend_buffer_type_t ll_backend_buffer_type(int32_t backend);
  * `data` must be aligned to the tensor's element size.
  */
 ggml_backend_buffer_t ll_bind_host_memory(struct ggml_tensor *tensor, void *data);
+
+/*
+ * On the CPU a graph input or output is read or written straight in the caller's
+ * float buffer: returns the binding buffer (free it after the computation), or
+ * NULL where that cannot be (device backend, misaligned buffer, no tensor) and
+ * the tensor must be allocated and copied in or out instead.
+ */
+ggml_backend_buffer_t ll_bind_caller_floats(int32_t backend, struct ggml_tensor *tensor, float *dst);
 
 /* ---- graph (ll_graph.c) ------------------------------------------------- */
 

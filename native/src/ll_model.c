@@ -46,6 +46,13 @@ ggml_backend_buffer_t ll_bind_host_memory(struct ggml_tensor *tensor, void *data
     return buffer;
 }
 
+ggml_backend_buffer_t ll_bind_caller_floats(int32_t backend, struct ggml_tensor *tensor, float *dst) {
+    if (tensor == NULL || backend != LL_BACKEND_CPU || (uintptr_t) dst % sizeof(float) != 0) {
+        return NULL;
+    }
+    return ll_bind_host_memory(tensor, dst);
+}
+
 /* ---- placement ----------------------------------------------------------- */
 
 static bool ll_is_transposed(const ll_tensor_desc *t) {
@@ -167,10 +174,10 @@ static int32_t ll_model_alloc(const ll_hparams *hp, int32_t backend, ll_model **
     return LL_OK;
 }
 
-/* Creates every tensor's metadata; used weights only (output.weight is not). */
+/* Creates every supplied tensor's metadata. */
 static void ll_model_declare(ll_model *model, const ll_tensor_desc **slots) {
     for (int32_t slot = 0; slot < ll_slot_count(&model->hp); slot++) {
-        if (slots[slot] != NULL && slot != LL_GW_OUTPUT) {
+        if (slots[slot] != NULL) {
             model->weights[slot] = ll_new_weight(model->ctx, &model->hp, slot, slots[slot]);
         }
     }
@@ -286,6 +293,10 @@ void ll_model_free(ll_model *model) {
     free(model->borrowed);
     free(model->weights);
     free(model);
+}
+
+struct ggml_tensor *ll_model_unembedding(const ll_model *model) {
+    return model->has_output ? model->weights[LL_GW_OUTPUT] : model->weights[LL_GW_TOKEN_EMBD];
 }
 
 int32_t ll_model_has_output(const ll_model *model) {

@@ -18,7 +18,7 @@ struct ll_session {
 
 /* ---- session lifetime ---------------------------------------------------- */
 
-static ggml_backend_t ll_backend_init(int32_t backend, int32_t n_threads) {
+ggml_backend_t ll_backend_start(int32_t backend, int32_t n_threads) {
 #ifdef LOGITLENS_HAVE_CUDA
     if (backend == LL_BACKEND_CUDA) {
         return ggml_backend_cuda_init(0);
@@ -27,7 +27,8 @@ static ggml_backend_t ll_backend_init(int32_t backend, int32_t n_threads) {
     (void) backend;
     ggml_backend_t cpu = ggml_backend_cpu_init();
     if (cpu != NULL) {
-        ggml_backend_cpu_set_n_threads(cpu, n_threads);
+        /* ggml's ceiling; more could not be used anyway */
+        ggml_backend_cpu_set_n_threads(cpu, n_threads < GGML_MAX_N_THREADS ? n_threads : GGML_MAX_N_THREADS);
     }
     return cpu;
 }
@@ -44,9 +45,6 @@ int32_t ll_session_create(ll_model *model, int32_t n_threads, ll_session **out_s
     if (n_threads < 1) {
         return ll_fail(err, LL_ERR_INVALID_ARGUMENT, "n_threads = %d, expected at least 1", n_threads);
     }
-    if (n_threads > GGML_MAX_N_THREADS) {
-        n_threads = GGML_MAX_N_THREADS; /* ggml's ceiling; more could not be used anyway */
-    }
     ll_session *session = calloc(1, sizeof *session);
     if (session == NULL) {
         return ll_fail(err, LL_ERR_ALLOC, "out of memory allocating the session");
@@ -59,7 +57,7 @@ int32_t ll_session_create(ll_model *model, int32_t n_threads, ll_session **out_s
         ll_session_free(session);
         return ll_fail(err, LL_ERR_ALLOC, "out of memory allocating the session");
     }
-    session->backend = ll_backend_init(model->backend, n_threads);
+    session->backend = ll_backend_start(model->backend, n_threads);
     if (session->backend == NULL) {
         ll_session_free(session);
         return ll_fail(err, LL_ERR_BACKEND, "could not start the backend");
@@ -134,16 +132,6 @@ static int32_t ll_check_forward_args(const ll_session *session, const int32_t *t
     return LL_OK;
 }
 
-/* On the CPU an output tensor is computed straight into the caller's buffer;
- * returns NULL where it cannot be (device backend, misaligned buffer), and the
- * tensor is then copied out after the computation. */
-static ggml_backend_buffer_t ll_bind_output(const ll_session *session, struct ggml_tensor *tensor, float *dst) {
-    if (tensor == NULL || session->model->backend != LL_BACKEND_CPU || (uintptr_t) dst % sizeof(float) != 0) {
-        return NULL;
-    }
-    return ll_bind_host_memory(tensor, dst);
-}
-
 static int32_t ll_compute(ll_session *session, const ll_graph *graph, const int32_t *tokens, ll_error *err) {
     int32_t n_tokens = (int32_t) graph->tokens->ne[0];
     if (!ggml_gallocr_alloc_graph(session->galloc, graph->gf)) {
@@ -176,8 +164,8 @@ int32_t ll_forward(ll_session *session, const int32_t *tokens, int32_t n_tokens,
     }
     ll_graph graph;
     ll_graph_build(ctx, session->model, n_tokens, flags, &graph);
-    ggml_backend_buffer_t out_bound = ll_bind_output(session, graph.out, out);
-    ggml_backend_buffer_t mid_bound = ll_bind_output(session, graph.mid, mid_out);
+    ggml_backend_buffer_t out_bound = ll_bind_caller_floats(session->model->backend, graph.out, out);
+    ggml_backend_buffer_t mid_bound = ll_bind_caller_floats(session->model->backend, graph.mid, mid_out);
 
     rc = ll_compute(session, &graph, tokens, err);
     if (rc == LL_OK && out_bound == NULL) {

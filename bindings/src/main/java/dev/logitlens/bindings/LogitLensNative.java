@@ -771,6 +771,194 @@ public class LogitLensNative extends LogitLensNative$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class ll_projector_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ll_projector_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t ll_projector_create(ll_model *model, int32_t type, int32_t n_threads, ll_projector **out_projector, ll_error *err)
+     * }
+     */
+    public static FunctionDescriptor ll_projector_create$descriptor() {
+        return ll_projector_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t ll_projector_create(ll_model *model, int32_t type, int32_t n_threads, ll_projector **out_projector, ll_error *err)
+     * }
+     */
+    public static MethodHandle ll_projector_create$handle() {
+        return ll_projector_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t ll_projector_create(ll_model *model, int32_t type, int32_t n_threads, ll_projector **out_projector, ll_error *err)
+     * }
+     */
+    public static MemorySegment ll_projector_create$address() {
+        return ll_projector_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t ll_projector_create(ll_model *model, int32_t type, int32_t n_threads, ll_projector **out_projector, ll_error *err)
+     * }
+     */
+    public static int ll_projector_create(MemorySegment model, int type, int n_threads, MemorySegment out_projector, MemorySegment err) {
+        var mh$ = ll_projector_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ll_projector_create", model, type, n_threads, out_projector, err);
+            }
+            return (int)mh$.invokeExact(model, type, n_threads, out_projector, err);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ll_projector_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            LogitLensNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ll_projector_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void ll_projector_free(ll_projector *projector)
+     * }
+     */
+    public static FunctionDescriptor ll_projector_free$descriptor() {
+        return ll_projector_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void ll_projector_free(ll_projector *projector)
+     * }
+     */
+    public static MethodHandle ll_projector_free$handle() {
+        return ll_projector_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void ll_projector_free(ll_projector *projector)
+     * }
+     */
+    public static MemorySegment ll_projector_free$address() {
+        return ll_projector_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void ll_projector_free(ll_projector *projector)
+     * }
+     */
+    public static void ll_projector_free(MemorySegment projector) {
+        var mh$ = ll_projector_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ll_projector_free", projector);
+            }
+            mh$.invokeExact(projector);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ll_project {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_LONG,
+            LogitLensNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ll_project");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, float *logits, size_t logits_capacity, ll_error *err)
+     * }
+     */
+    public static FunctionDescriptor ll_project$descriptor() {
+        return ll_project.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, float *logits, size_t logits_capacity, ll_error *err)
+     * }
+     */
+    public static MethodHandle ll_project$handle() {
+        return ll_project.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, float *logits, size_t logits_capacity, ll_error *err)
+     * }
+     */
+    public static MemorySegment ll_project$address() {
+        return ll_project.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, float *logits, size_t logits_capacity, ll_error *err)
+     * }
+     */
+    public static int ll_project(MemorySegment projector, MemorySegment rows, int n_rows, MemorySegment logits, long logits_capacity, MemorySegment err) {
+        var mh$ = ll_project.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ll_project", projector, rows, n_rows, logits, logits_capacity, err);
+            }
+            return (int)mh$.invokeExact(projector, rows, n_rows, logits, logits_capacity, err);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int LL_FORWARD_NO_AFFINE = (int)1L;
     /**
      * {@snippet lang=c :

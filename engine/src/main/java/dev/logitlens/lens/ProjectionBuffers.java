@@ -3,13 +3,13 @@ package dev.logitlens.lens;
 import java.lang.foreign.MemorySegment;
 
 /** Argument checks shared by the {@link ProjectionKernel} implementations. */
-final class ProjectionBuffers {
+public final class ProjectionBuffers {
 
     private ProjectionBuffers() {
     }
 
     /** Throws {@link IllegalArgumentException} unless rows holds {@code [nRows, d]} and logits {@code [nRows, V]} float32. */
-    static void check(ProjectionKernel kernel, MemorySegment rows, int nRows, MemorySegment logits) {
+    public static void check(ProjectionKernel kernel, MemorySegment rows, int nRows, MemorySegment logits) {
         if (nRows < 1) {
             throw new IllegalArgumentException("nRows must be at least 1, not " + nRows);
         }

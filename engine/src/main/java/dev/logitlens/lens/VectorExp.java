@@ -41,10 +41,11 @@ final class VectorExp {
 
     /** e^x lane by lane (see the class comment for the range). */
     static FloatVector exp(FloatVector x) {
-        FloatVector clamped = x.max(MIN_NORMAL_ARGUMENT);
-        FloatVector biased = clamped.fma(LOG2_E, ROUND_AND_BIAS); // n + 127 in the low bits
+        // Lanes below MIN_NORMAL_ARGUMENT compute garbage (their n + 127 does not fit the exponent) and are zeroed
+        // at the end; NaN lanes stay NaN throughout.
+        FloatVector biased = x.fma(LOG2_E, ROUND_AND_BIAS); // n + 127 in the low bits
         FloatVector n = biased.sub(ROUND_AND_BIAS);
-        FloatVector r = n.lanewise(FMA, -LN2_LO, n.lanewise(FMA, -LN2_HI, clamped)); // x − n·ln 2
+        FloatVector r = n.lanewise(FMA, -LN2_LO, n.lanewise(FMA, -LN2_HI, x)); // x − n·ln 2
         FloatVector p = r.fma(P0, P1).lanewise(FMA, r, P2).lanewise(FMA, r, P3).lanewise(FMA, r, P4).lanewise(FMA, r, P5);
         FloatVector expR = p.fma(r.mul(r), r).add(1f);
         FloatVector twoToN = biased.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();

@@ -16,14 +16,14 @@ import java.util.List;
 /**
  * A GPT-2 model inside the native shim. On the CPU backend the shim reads the weights where
  * {@link ModelWeights} mapped them, so this object owns the weights: closing it frees the native model
- * (and every session still open on it) and then closes the weights. Use after close throws
+ * (and every session and projection kernel still open on it) and then closes the weights. Use after close throws
  * {@link IllegalStateException}.
  */
 public final class NativeModel implements AutoCloseable {
 
     private final ModelWeights weights;
     private final Backend backend;
-    private final List<NativeSession> sessions = new ArrayList<>();
+    private final List<AutoCloseable> dependents = new ArrayList<>(); // open sessions and projection kernels
     private MemorySegment handle; // ll_model*; NULL once closed
 
     private NativeModel(ModelWeights weights, Backend backend, MemorySegment handle) {
@@ -89,8 +89,25 @@ public final class NativeModel implements AutoCloseable {
             int status = LogitLensNative.ll_session_create(model, threads, out, error);
             NativeCall.check(status, error, "cannot create a session");
             NativeSession session = new NativeSession(this, out.get(ValueLayout.ADDRESS, 0), threads);
-            sessions.add(session);
+            adopt(session);
             return session;
+        }
+    }
+
+    /** A lens projection kernel of this model's unembedding through ggml, in {@code precision}, on {@code threads} CPU threads. */
+    public synchronized NativeProjectionKernel newProjectionKernel(ProjectionPrecision precision, int threads) {
+        MemorySegment model = handle();
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment out = call.allocate(ValueLayout.ADDRESS);
+            MemorySegment error = NativeCall.newError(call);
+            int status = LogitLensNative.ll_projector_create(model, precision.ggmlCode(), threads, out, error);
+            NativeCall.check(status, error, "cannot create the native " + precision + " projection");
+            NativeProjectionKernel kernel = new NativeProjectionKernel(this, precision, out.get(ValueLayout.ADDRESS, 0));
+            adopt(kernel);
+            return kernel;
         }
     }
 
@@ -111,11 +128,18 @@ public final class NativeModel implements AutoCloseable {
         return handle == null;
     }
 
-    synchronized void forget(NativeSession session) {
-        sessions.remove(session);
+    /** Registers a session or kernel to be closed before the model. */
+    synchronized void adopt(AutoCloseable dependent) {
+        handle();
+        dependents.add(dependent);
     }
 
-    private synchronized MemorySegment handle() {
+    synchronized void forget(AutoCloseable dependent) {
+        dependents.remove(dependent);
+    }
+
+    /** The ll_model*; {@link IllegalStateException} once closed. */
+    synchronized MemorySegment handle() {
         if (handle == null) {
             throw new IllegalStateException("the model " + weights.source() + " is closed");
         }
@@ -124,15 +148,15 @@ public final class NativeModel implements AutoCloseable {
 
     @Override
     public void close() {
-        List<NativeSession> open;
+        List<AutoCloseable> open;
         synchronized (this) {
             if (handle == null) {
                 return;
             }
-            open = List.copyOf(sessions);
+            open = List.copyOf(dependents);
         }
-        for (NativeSession session : open) {
-            session.close(); // waits for a forward pass in flight on that session
+        for (AutoCloseable dependent : open) {
+            closeDependent(dependent); // waits for a call in flight on it
         }
         synchronized (this) {
             if (handle != null) {
@@ -140,6 +164,14 @@ public final class NativeModel implements AutoCloseable {
                 handle = null;
                 weights.close();
             }
+        }
+    }
+
+    private static void closeDependent(AutoCloseable dependent) {
+        try {
+            dependent.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing " + dependent + " failed", e);
         }
     }
 }
