@@ -16,7 +16,7 @@ import java.nio.file.NoSuchFileException;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "The logit lens for GPT-2: decode every layer's residual stream as if it were the last.",
-        subcommands = {ResidualsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, ResidualsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
@@ -34,6 +34,14 @@ public final class LogitLensCli {
     /** Runs the command line and returns the exit code (used by the tests, which must not exit). */
     public static int run(String... args) {
         return commandLine().execute(args);
+    }
+
+    /** Like {@link #run(String...)}, printing to the given writers. */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine cli = commandLine();
+        cli.setOut(out);
+        cli.setErr(err);
+        return cli.execute(args);
     }
 
     static CommandLine commandLine() {

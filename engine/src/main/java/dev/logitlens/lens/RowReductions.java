@@ -1,6 +1,7 @@
 package dev.logitlens.lens;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +19,7 @@ import java.nio.ByteOrder;
 final class RowReductions {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> INT_SPECIES = SPECIES.withLanes(int.class);
     private static final int LANES = SPECIES.length();
     private static final int BLOCK = 32 * LANES;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -153,9 +155,10 @@ final class RowReductions {
                               float first, float second, float third) {
         double crossFinal = 0;
         double crossInput = 0;
-        int aboveFirst = 0;
-        int aboveSecond = 0;
-        int aboveThird = 0;
+        // Per-lane counts: a true compare lane is −1 as an int, so subtracting the mask counts it (≤ n / lanes per lane).
+        IntVector aboveFirstLanes = IntVector.zero(INT_SPECIES);
+        IntVector aboveSecondLanes = IntVector.zero(INT_SPECIES);
+        IntVector aboveThirdLanes = IntVector.zero(INT_SPECIES);
         int upper = SPECIES.loopBound(n);
         int v = 0;
         while (v < upper) {
@@ -169,13 +172,16 @@ final class RowReductions {
                 FloatVector xi = FloatVector.fromMemorySegment(SPECIES, zInput, inputOffset + byteIndex, ORDER);
                 blockFinal = FloatVector.fromArray(SPECIES, pFinal, v).fma(xf.sub(x), blockFinal);
                 blockInput = FloatVector.fromArray(SPECIES, pInput, v).fma(xi.sub(x), blockInput);
-                aboveFirst += x.compare(VectorOperators.GT, first).trueCount();
-                aboveSecond += x.compare(VectorOperators.GT, second).trueCount();
-                aboveThird += x.compare(VectorOperators.GT, third).trueCount();
+                aboveFirstLanes = aboveFirstLanes.sub(x.compare(VectorOperators.GT, first).toVector().reinterpretAsInts());
+                aboveSecondLanes = aboveSecondLanes.sub(x.compare(VectorOperators.GT, second).toVector().reinterpretAsInts());
+                aboveThirdLanes = aboveThirdLanes.sub(x.compare(VectorOperators.GT, third).toVector().reinterpretAsInts());
             }
             crossFinal += blockFinal.reduceLanes(VectorOperators.ADD);
             crossInput += blockInput.reduceLanes(VectorOperators.ADD);
         }
+        int aboveFirst = aboveFirstLanes.reduceLanes(VectorOperators.ADD);
+        int aboveSecond = aboveSecondLanes.reduceLanes(VectorOperators.ADD);
+        int aboveThird = aboveThirdLanes.reduceLanes(VectorOperators.ADD);
         for (; v < n; v++) {
             long byteIndex = (long) v * Float.BYTES;
             float x = z.get(F32, offset + byteIndex);
