@@ -16,6 +16,9 @@ macro(logitlens_configure_ggml_options)
     # llamafile's tinyBLAS sgemm speeds up f32/f16 matrix products on the CPU
     # (llama.cpp turns it on the same way); -DGGML_LLAMAFILE=OFF still wins.
     set(GGML_LLAMAFILE_DEFAULT ON)
+    # ggml's own thread pool, not OpenMP: OpenMP's workers spin after each graph and steal the
+    # cores from the JVM's statistics threads that run between two native calls.
+    set(GGML_OPENMP OFF)
     # Plain file names (libggml-base.so, no .so.0 symlinks): the libraries are
     # shipped side by side inside a jar, where symlinks do not survive.
     set(CMAKE_PLATFORM_NO_VERSIONED_SONAME ON)

@@ -63,7 +63,7 @@ public final class LensBenchMain {
     }
 
     /** A line of /proc/self/status, e.g. {@code VmHWM: 512000 kB}. */
-    private static String memoryLine(String key) throws IOException {
+    static String memoryLine(String key) throws IOException {
         return Files.readAllLines(Path.of("/proc/self/status")).stream()
                 .filter(line -> line.startsWith(key + ":"))
                 .map(line -> line.replaceAll("\\s+", " "))

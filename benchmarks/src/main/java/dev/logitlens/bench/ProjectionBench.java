@@ -34,10 +34,10 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx3g"})
 public class ProjectionBench {
 
-    @Param({"jvm-vector:78", "jvm-vector:312", "jvm-scalar:6"})
+    @Param({"jvm-vector:312", "native-f32:312", "native-f16:312", "native-bf16:312", "native-q8_0:312", "jvm-vector:78", "native-f32:78", "jvm-scalar:6"})
     public String config;
 
     @Param({"2"})

@@ -155,7 +155,7 @@ final class RowReductions {
                               float first, float second, float third) {
         double crossFinal = 0;
         double crossInput = 0;
-        // Per-lane counts: a true compare lane is −1 as an int, so subtracting the mask counts it (≤ n / lanes per lane).
+        // Per-lane counts: a set mask lane becomes −1 in toVector(), so subtracting the mask counts it (≤ n / lanes per lane).
         IntVector aboveFirstLanes = IntVector.zero(INT_SPECIES);
         IntVector aboveSecondLanes = IntVector.zero(INT_SPECIES);
         IntVector aboveThirdLanes = IntVector.zero(INT_SPECIES);
@@ -172,9 +172,9 @@ final class RowReductions {
                 FloatVector xi = FloatVector.fromMemorySegment(SPECIES, zInput, inputOffset + byteIndex, ORDER);
                 blockFinal = FloatVector.fromArray(SPECIES, pFinal, v).fma(xf.sub(x), blockFinal);
                 blockInput = FloatVector.fromArray(SPECIES, pInput, v).fma(xi.sub(x), blockInput);
-                aboveFirstLanes = aboveFirstLanes.sub(x.compare(VectorOperators.GT, first).toVector().reinterpretAsInts());
-                aboveSecondLanes = aboveSecondLanes.sub(x.compare(VectorOperators.GT, second).toVector().reinterpretAsInts());
-                aboveThirdLanes = aboveThirdLanes.sub(x.compare(VectorOperators.GT, third).toVector().reinterpretAsInts());
+                aboveFirstLanes = aboveFirstLanes.sub(x.compare(VectorOperators.GT, first).cast(INT_SPECIES).toVector());
+                aboveSecondLanes = aboveSecondLanes.sub(x.compare(VectorOperators.GT, second).cast(INT_SPECIES).toVector());
+                aboveThirdLanes = aboveThirdLanes.sub(x.compare(VectorOperators.GT, third).cast(INT_SPECIES).toVector());
             }
             crossFinal += blockFinal.reduceLanes(VectorOperators.ADD);
             crossInput += blockInput.reduceLanes(VectorOperators.ADD);
