@@ -15,6 +15,9 @@
  *    are not float32.
  *  - A model may be used by several sessions and projectors; one session or
  *    projector must not be used by two threads at once.
+ *  - CUDA: float32 products run in true float32 (the shim sets
+ *    NVIDIA_TF32_OVERRIDE=0 at its first call unless the environment already sets
+ *    it; set it to 1 to let cuBLAS use TF32, about 1e-3 relative error).
  *
  * Tensor names and canonical shapes (row-major, outermost first; d = n_embd,
  * V = n_vocab, C = n_ctx, f = 4*d):

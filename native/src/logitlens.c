@@ -26,9 +26,26 @@ static void ll_install_log(void) {
     ggml_log_set(ll_ggml_log, verbose ? (void *) stderr : NULL);
 }
 
+#ifdef LOGITLENS_HAVE_CUDA
+/* ggml's CUDA backend turns on TF32 tensor-core math for float32 matrix products (about 1e-3
+ * relative error, where the CPU gives 1e-7). The shim asks cuBLAS for true float32 unless the
+ * caller chose otherwise: NVIDIA_TF32_OVERRIDE=0 disables TF32 in cuBLAS, and is read when cuBLAS
+ * starts, after this. Set NVIDIA_TF32_OVERRIDE=1 in the environment to trade precision for speed. */
+static void ll_prefer_full_float32(void) {
+    setenv("NVIDIA_TF32_OVERRIDE", "0", 0);
+}
+#endif
+
+static void ll_init_once(void) {
+    ll_install_log();
+#ifdef LOGITLENS_HAVE_CUDA
+    ll_prefer_full_float32();
+#endif
+}
+
 void ll_init_ggml(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, ll_install_log);
+    pthread_once(&once, ll_init_once);
 }
 
 int32_t ll_api_version(void) {

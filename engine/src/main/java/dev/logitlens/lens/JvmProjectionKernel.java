@@ -18,10 +18,9 @@ import static dev.logitlens.lens.MicroKernel.NR;
  * into {@code [⌈nRows/MR⌉, d, MR]} micro-panels (zero-padded, reused across calls).
  *
  * <p>Blocking: threads claim chunks of {@value #PANELS_PER_CHUNK} column panels (NR = 2 vectors of
- * W_U rows each). Within a chunk, k is split into blocks of {@value #KC}, the outer loop: the k block of the
- * packed rows stays in L2 for the whole chunk, and the {@code [KC, NR]} slice of a panel (16 KiB) stays in L1
- * while every row micro-panel (6 rows) passes over it; the {@link MicroKernel} keeps a 6 × NR tile of logits
- * in registers. Tiles that stick out of the matrix
+ * W_U rows each). Within a panel, k is split into blocks of {@value #KC} so the {@code [KC, NR]} slice of
+ * the panel (16 KiB) stays in L1 while every row micro-panel (6 rows, in L2) passes over it; the
+ * {@link MicroKernel} keeps a 6 × NR tile of logits in registers. Tiles that stick out of the matrix
  * (the last rows when nRows % 6 ≠ 0, the last panel when V % NR ≠ 0) are computed in a per-worker
  * scratch tile and copied in.
  *
@@ -100,8 +99,10 @@ public final class JvmProjectionKernel implements ProjectionKernel {
             int nPanels = packed.nPanels();
             workers.forEachChunk(Math.ceilDiv(nPanels, PANELS_PER_CHUNK), (worker, chunk) -> {
                 MemorySegment edgeTile = edgeTiles.asSlice(worker * TILE_BYTES, TILE_BYTES);
-                int first = chunk * PANELS_PER_CHUNK;
-                multiplyPanels(a, nRows, first, Math.min(nPanels, first + PANELS_PER_CHUNK), logits, edgeTile);
+                int end = Math.min(nPanels, (chunk + 1) * PANELS_PER_CHUNK);
+                for (int j = chunk * PANELS_PER_CHUNK; j < end; j++) {
+                    multiplyPanel(a, nRows, j, logits, edgeTile);
+                }
             });
         } finally {
             callLock.unlock();
@@ -139,32 +140,27 @@ public final class JvmProjectionKernel implements ProjectionKernel {
         return a;
     }
 
-    /**
-     * All rows times column panels {@code [firstPanel, endPanel)}: {@code logits[:, firstPanel·NR .. endPanel·NR)}.
-     * The k blocks are the outer loop, so the {@code [⌊nRows/MR⌋, KC, MR]} block of A (320 KB at 312 rows) stays in
-     * L2 while it meets every panel of the chunk; the chunk's C (1.3 MB at 312 rows) waits in L3 between k blocks.
-     */
-    private void multiplyPanels(MemorySegment a, int nRows, int firstPanel, int endPanel, MemorySegment logits,
-                                MemorySegment edgeTile) {
+    /** All rows times column panel j: {@code logits[:, j·NR .. j·NR + NR)}. */
+    private void multiplyPanel(MemorySegment a, int nRows, int panel, MemorySegment logits, MemorySegment edgeTile) {
         int fullRowBlocks = nRows / MR;
-        int fullPanelsEnd = Math.min(endPanel, vocabSize / NR);
+        int columns = Math.min(NR, vocabSize - panel * NR);
         long ldc = (long) vocabSize * Float.BYTES;
         MemorySegment b = packed.panels();
-        for (int pc = 0; pc < width; pc += KC) {
-            int kc = Math.min(KC, width - pc);
-            for (int j = firstPanel; j < fullPanelsEnd; j++) {
-                long bOffset = packed.offset(j, pc);
+        if (columns == NR) {
+            for (int pc = 0; pc < width; pc += KC) {
+                int kc = Math.min(KC, width - pc);
+                long bOffset = packed.offset(panel, pc);
                 for (int i = 0; i < fullRowBlocks; i++) {
-                    long cOffset = (long) i * MR * ldc + (long) j * NR * Float.BYTES;
+                    long cOffset = (long) i * MR * ldc + (long) panel * NR * Float.BYTES;
                     MicroKernel.multiply(a, aOffset(i, pc), b, bOffset, kc, logits, cOffset, ldc, pc > 0);
                 }
             }
-        }
-        int rowBlocks = Math.ceilDiv(nRows, MR);
-        for (int j = firstPanel; j < endPanel; j++) {
-            int columns = Math.min(NR, vocabSize - j * NR);
-            for (int i = columns == NR ? fullRowBlocks : 0; i < rowBlocks; i++) {
-                multiplyEdgeTile(a, nRows, i, j, columns, logits, edgeTile);
+            if (fullRowBlocks * MR < nRows) {
+                multiplyEdgeTile(a, nRows, fullRowBlocks, panel, columns, logits, edgeTile);
+            }
+        } else {
+            for (int i = 0; i < Math.ceilDiv(nRows, MR); i++) {
+                multiplyEdgeTile(a, nRows, i, panel, columns, logits, edgeTile);
             }
         }
     }
