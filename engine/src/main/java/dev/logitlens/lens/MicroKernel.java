@@ -53,52 +53,7 @@ final class MicroKernel {
         // The loop's induction variable is A's byte offset: C2 then hoists the bounds checks of the six A loads out
         // of the loop, leaving the two of B (with B's offset as the variable, the six A checks stay in the loop).
         long aEnd = aOffset + kc * A_STEP;
-        long aPairsEnd = aOffset + (kc & ~1) * A_STEP;
-        long ao = aOffset;
-        long bo = bOffset;
-        for (; ao < aPairsEnd; ao += 2 * A_STEP, bo += 2 * B_STEP) {
-            FloatVector b0 = load(b, bo);
-            FloatVector b1 = load(b, bo + VECTOR_BYTES);
-            FloatVector x = FloatVector.broadcast(SPECIES, a.get(F32, ao));
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 4));
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 8));
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 12));
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 16));
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 20));
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-            b0 = load(b, bo + B_STEP);
-            b1 = load(b, bo + B_STEP + VECTOR_BYTES);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 24));
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 28));
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 32));
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 36));
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 40));
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 44));
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-        }
-        if (ao < aEnd) {
+        for (long ao = aOffset, bo = bOffset; ao < aEnd; ao += A_STEP, bo += B_STEP) {
             FloatVector b0 = load(b, bo);
             FloatVector b1 = load(b, bo + VECTOR_BYTES);
             FloatVector x = FloatVector.broadcast(SPECIES, a.get(F32, ao));

@@ -1,7 +1,6 @@
 package dev.logitlens.lens;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,7 +18,6 @@ import java.nio.ByteOrder;
 final class RowReductions {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> INT_SPECIES = SPECIES.withLanes(int.class);
     private static final int LANES = SPECIES.length();
     private static final int BLOCK = 32 * LANES;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
@@ -101,7 +99,7 @@ final class RowReductions {
             FloatVector blockWeighted = FloatVector.zero(SPECIES);
             for (; v < blockEnd; v += LANES) {
                 FloatVector shifted = FloatVector.fromMemorySegment(SPECIES, z, offset + (long) v * Float.BYTES, ORDER).sub(max);
-                FloatVector e = VectorExp.exp(shifted);
+                FloatVector e = shifted.lanewise(VectorOperators.EXP);
                 blockSum = blockSum.add(e);
                 blockWeighted = e.fma(shifted, blockWeighted);
             }
@@ -131,8 +129,8 @@ final class RowReductions {
             int blockEnd = Math.min(upper, v + BLOCK);
             FloatVector blockMass = FloatVector.zero(SPECIES);
             for (; v < blockEnd; v += LANES) {
-                FloatVector pv = VectorExp.exp(FloatVector.fromMemorySegment(SPECIES, z, offset + (long) v * Float.BYTES, ORDER)
-                        .sub(max).sub(logSumF));
+                FloatVector pv = FloatVector.fromMemorySegment(SPECIES, z, offset + (long) v * Float.BYTES, ORDER)
+                        .sub(max).sub(logSumF).lanewise(VectorOperators.EXP);
                 pv.intoArray(p, v);
                 blockMass = blockMass.add(pv);
             }
@@ -155,10 +153,9 @@ final class RowReductions {
                               float first, float second, float third) {
         double crossFinal = 0;
         double crossInput = 0;
-        // Per-lane counts: a set mask lane becomes −1 in toVector(), so subtracting the mask counts it (≤ n / lanes per lane).
-        IntVector aboveFirstLanes = IntVector.zero(INT_SPECIES);
-        IntVector aboveSecondLanes = IntVector.zero(INT_SPECIES);
-        IntVector aboveThirdLanes = IntVector.zero(INT_SPECIES);
+        int aboveFirst = 0;
+        int aboveSecond = 0;
+        int aboveThird = 0;
         int upper = SPECIES.loopBound(n);
         int v = 0;
         while (v < upper) {
@@ -172,16 +169,13 @@ final class RowReductions {
                 FloatVector xi = FloatVector.fromMemorySegment(SPECIES, zInput, inputOffset + byteIndex, ORDER);
                 blockFinal = FloatVector.fromArray(SPECIES, pFinal, v).fma(xf.sub(x), blockFinal);
                 blockInput = FloatVector.fromArray(SPECIES, pInput, v).fma(xi.sub(x), blockInput);
-                aboveFirstLanes = aboveFirstLanes.sub(x.compare(VectorOperators.GT, first).cast(INT_SPECIES).toVector());
-                aboveSecondLanes = aboveSecondLanes.sub(x.compare(VectorOperators.GT, second).cast(INT_SPECIES).toVector());
-                aboveThirdLanes = aboveThirdLanes.sub(x.compare(VectorOperators.GT, third).cast(INT_SPECIES).toVector());
+                aboveFirst += x.compare(VectorOperators.GT, first).trueCount();
+                aboveSecond += x.compare(VectorOperators.GT, second).trueCount();
+                aboveThird += x.compare(VectorOperators.GT, third).trueCount();
             }
             crossFinal += blockFinal.reduceLanes(VectorOperators.ADD);
             crossInput += blockInput.reduceLanes(VectorOperators.ADD);
         }
-        int aboveFirst = aboveFirstLanes.reduceLanes(VectorOperators.ADD);
-        int aboveSecond = aboveSecondLanes.reduceLanes(VectorOperators.ADD);
-        int aboveThird = aboveThirdLanes.reduceLanes(VectorOperators.ADD);
         for (; v < n; v++) {
             long byteIndex = (long) v * Float.BYTES;
             float x = z.get(F32, offset + byteIndex);
