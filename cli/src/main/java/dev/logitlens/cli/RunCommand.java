@@ -47,11 +47,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens per cell in JSON (default: ${DEFAULT-VALUE}).")
     int topK = 5;
 
-    @Option(names = "--kernel", paramLabel = "KERNEL", description = "native (ggml) or jvm (Vector API) (default: ${DEFAULT-VALUE}).")
-    KernelChoice kernel = KernelChoice.NATIVE;
+    @Option(names = "--kernel", paramLabel = "KERNEL",
+            description = "auto (jvm on the CPU, native on CUDA), native (ggml) or jvm (Vector API) (default: ${DEFAULT-VALUE}).")
+    KernelChoice kernel = KernelChoice.AUTO;
 
     @Option(names = "--precision", paramLabel = "TYPE",
-            description = "W_U precision of the native kernel: F32, F16, BF16 or Q8_0 (default: ${DEFAULT-VALUE}).")
+            description = "W_U precision of the native kernel: F32, F16, BF16 or Q8_0 (default: ${DEFAULT-VALUE}; not F32 needs --kernel native).")
     ProjectionPrecision precision = ProjectionPrecision.F32;
 
     @Option(names = "--no-affine", description = "Decode rows normalised without ln_f's gain and bias.")

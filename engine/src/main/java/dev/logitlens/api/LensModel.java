@@ -64,9 +64,9 @@ public final class LensModel implements AutoCloseable {
         }
         try {
             NativeSession session = model.newSession(settings.threads());
-            ProjectionKernel kernel = switch (settings.kernel()) {
-                case NATIVE -> model.newProjectionKernel(settings.precision(), settings.threads());
+            ProjectionKernel kernel = switch (settings.kernel().resolve(settings.backend(), settings.precision())) {
                 case JVM -> new JvmProjectionKernel(model.weights().unembedding(), settings.threads());
+                default -> model.newProjectionKernel(settings.precision(), settings.threads());
             };
             return new LensModel(model, session, kernel, settings);
         } catch (RuntimeException e) {

@@ -23,14 +23,14 @@ public record LensSettings(Backend backend, int threads, KernelChoice kernel, Pr
         if (mode == ResidualMode.RAW) {
             throw new IllegalArgumentException("the lens decodes normalised rows: use NORMALISED or NO_AFFINE, not RAW");
         }
-        if (kernel == KernelChoice.JVM && precision != ProjectionPrecision.F32) {
+        if (kernel.resolve(backend, precision) == KernelChoice.JVM && precision != ProjectionPrecision.F32) {
             throw new IllegalArgumentException("the JVM kernel computes in float32 only; " + precision + " needs the native kernel");
         }
     }
 
-    /** CPU, every core, the native float32 kernel, the logit lens. */
+    /** CPU, every core, the fastest float32 kernel for the backend, the logit lens. */
     public static LensSettings defaults() {
-        return new LensSettings(Backend.CPU, Runtime.getRuntime().availableProcessors(), KernelChoice.NATIVE,
+        return new LensSettings(Backend.CPU, Runtime.getRuntime().availableProcessors(), KernelChoice.AUTO,
                 ProjectionPrecision.F32, ResidualMode.NORMALISED);
     }
 
