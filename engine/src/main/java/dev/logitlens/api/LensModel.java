@@ -23,7 +23,7 @@ import java.nio.file.Path;
  *
  * <pre>{@code
  * try (LensModel model = LensModel.open(Path.of("gpt2.gguf"))) {
- *     LensResult lens = model.run(model.tokenize("The capital of France is"), LensOptions.defaults());
+ *     LensResult lens = model.run("The capital of France is", LensOptions.defaults());
  *     int guess = lens.topTokenId(6, 4, 0);   // layer 6's top-1 at position 4
  * }
  * }</pre>
@@ -103,6 +103,11 @@ public final class LensModel implements AutoCloseable {
             ResidualStream stream = session.forward(tokens, settings.mode(), false, arena); // [n_layer+1, T, d]
             return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, options);
         }
+    }
+
+    /** The lens of {@code text}, tokenised with GPT-2's byte-pair encoding ({@link #tokenize}). */
+    public LensResult run(String text, LensOptions options) {
+        return run(tokenize(text), options);
     }
 
     /** The residual stream itself, {@code [n_layer+1, T, d]} in {@code arena} (for probes and dumps). */

@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * A GPT-2 model inside the native shim. On the CPU backend the shim reads the weights where
@@ -79,23 +80,27 @@ public final class NativeModel implements AutoCloseable {
 
     /** A session with its own compute buffers, running on {@code threads} CPU threads. */
     public synchronized NativeSession newSession(int threads) {
-        MemorySegment model = handle();
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-        }
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment out = call.allocate(ValueLayout.ADDRESS);
-            MemorySegment error = NativeCall.newError(call);
-            int status = LogitLensNative.ll_session_create(model, threads, out, error);
-            NativeCall.check(status, error, "cannot create a session");
-            NativeSession session = new NativeSession(this, out.get(ValueLayout.ADDRESS, 0), threads);
-            adopt(session);
-            return session;
-        }
+        return createChild(threads, "cannot create a session",
+                (model, out, error) -> LogitLensNative.ll_session_create(model, threads, out, error),
+                handle -> new NativeSession(this, handle, threads));
     }
 
     /** A lens projection kernel of this model's unembedding through ggml, in {@code precision}, on {@code threads} CPU threads. */
     public synchronized NativeProjectionKernel newProjectionKernel(ProjectionPrecision precision, int threads) {
+        return createChild(threads, "cannot create the native " + precision + " projection",
+                (model, out, error) -> LogitLensNative.ll_projector_create(model, precision.ggmlCode(), threads, out, error),
+                handle -> new NativeProjectionKernel(this, precision, handle));
+    }
+
+    /** A shim constructor of a child object: {@code (ll_model*, out pointer, ll_error*) → status}. */
+    @FunctionalInterface
+    private interface ChildConstructor {
+        int create(MemorySegment model, MemorySegment out, MemorySegment error);
+    }
+
+    /** Creates a child in the shim, wraps its handle and registers it to be closed before the model. */
+    private <T extends AutoCloseable> T createChild(int threads, String failure, ChildConstructor constructor,
+                                              Function<MemorySegment, T> wrap) {
         MemorySegment model = handle();
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, not " + threads);
@@ -103,11 +108,10 @@ public final class NativeModel implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment out = call.allocate(ValueLayout.ADDRESS);
             MemorySegment error = NativeCall.newError(call);
-            int status = LogitLensNative.ll_projector_create(model, precision.ggmlCode(), threads, out, error);
-            NativeCall.check(status, error, "cannot create the native " + precision + " projection");
-            NativeProjectionKernel kernel = new NativeProjectionKernel(this, precision, out.get(ValueLayout.ADDRESS, 0));
-            adopt(kernel);
-            return kernel;
+            NativeCall.check(constructor.create(model, out, error), error, failure);
+            T child = wrap.apply(out.get(ValueLayout.ADDRESS, 0));
+            dependents.add(child);
+            return child;
         }
     }
 
@@ -126,12 +130,6 @@ public final class NativeModel implements AutoCloseable {
 
     public synchronized boolean isClosed() {
         return handle == null;
-    }
-
-    /** Registers a session or kernel to be closed before the model. */
-    synchronized void adopt(AutoCloseable dependent) {
-        handle();
-        dependents.add(dependent);
     }
 
     synchronized void forget(AutoCloseable dependent) {

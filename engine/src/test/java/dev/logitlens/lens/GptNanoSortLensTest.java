@@ -10,6 +10,7 @@ import dev.logitlens.runtime.ResidualStream;
 import dev.logitlens.testing.CanonicalWeights;
 import dev.logitlens.testing.Fixtures;
 import dev.logitlens.testing.Fixtures.FixtureTensor;
+import dev.logitlens.testing.ReferenceGpt2;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -62,7 +63,7 @@ class GptNanoSortLensTest {
                         FixtureTensor recorded = partials.get(layer == 0 ? "x" : "block" + (layer - 1));
                         for (int t = 0; t < T; t++) {
                             double[] expected = lmHead(weights, lnF(weights, recorded, b, t));
-                            double[] probs = softmax(expected);
+                            double[] probs = ReferenceGpt2.softmax(expected);
                             String where = kernel.name() + " batch " + b + " layer " + layer + " position " + t;
                             for (int v = 0; v < V; v++) {
                                 assertEquals(expected[v], lens.logits(layer, t)[v], TOLERANCE, where + " logit " + v);
@@ -109,19 +110,5 @@ class GptNanoSortLensTest {
             }
         }
         return z;
-    }
-
-    private static double[] softmax(double[] z) {
-        double max = Math.max(z[0], Math.max(z[1], z[2]));
-        double sum = 0;
-        double[] p = new double[z.length];
-        for (int v = 0; v < z.length; v++) {
-            p[v] = Math.exp(z[v] - max);
-            sum += p[v];
-        }
-        for (int v = 0; v < z.length; v++) {
-            p[v] /= sum;
-        }
-        return p;
     }
 }
