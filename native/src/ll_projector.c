@@ -9,6 +9,15 @@
 
 /* Rows of W_U converted per step when a copy in another type is made. */
 #define LL_CONVERT_ROWS 1024
+/*
+ * On the CPU, W_U is multiplied in slices of this many vocabulary rows (6 MB in float32), each
+ * finished against every input row while it sits in the cache: ggml's CPU matrix multiply tiles
+ * only a few input rows at a time, so a whole W_U (154 MB for GPT-2) would stream from memory
+ * once per few rows.
+ */
+#define LL_PROJECT_SLICE 2048
+/* Graph nodes: per slice two views, a product and a copy; and the input. */
+#define LL_PROJECT_MAX_NODES(n_vocab) (4 * ((n_vocab) / LL_PROJECT_SLICE + 1) + 4)
 
 struct ll_projector {
     const ll_model *model;
@@ -182,7 +191,8 @@ int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, f
     }
     int32_t backend = projector->model->backend;
     struct ggml_init_params params = {
-        .mem_size = 3 * ggml_tensor_overhead() + ggml_graph_overhead_custom(4, false),
+        .mem_size = (size_t) LL_PROJECT_MAX_NODES(projector->model->hp.n_vocab) * ggml_tensor_overhead() +
+                    ggml_graph_overhead_custom(LL_PROJECT_MAX_NODES(projector->model->hp.n_vocab), false),
         .mem_buffer = NULL,
         .no_alloc = true,
     };
@@ -191,12 +201,23 @@ int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, f
         return ll_fail(err, LL_ERR_ALLOC, "out of memory creating the projection graph");
     }
     int64_t n_embd = projector->model->hp.n_embd;
+    int64_t n_vocab = projector->model->hp.n_vocab;
     struct ggml_tensor *input = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_embd, n_rows);  /* [n_rows, n_embd] */
     ggml_set_input(input);
-    struct ggml_tensor *output = ggml_mul_mat(ctx, projector->unembedding, input);        /* [n_rows, n_vocab] */
+    struct ggml_tensor *output = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_vocab, n_rows); /* [n_rows, n_vocab] */
     ggml_set_output(output);
-    struct ggml_cgraph *gf = ggml_new_graph_custom(ctx, 4, false);
-    ggml_build_forward_expand(gf, output);
+    struct ggml_cgraph *gf = ggml_new_graph_custom(ctx, LL_PROJECT_MAX_NODES(n_vocab), false);
+    const struct ggml_tensor *w = projector->unembedding;                                /* [n_vocab, n_embd] */
+    int64_t slice = backend == LL_BACKEND_CPU ? LL_PROJECT_SLICE : n_vocab;
+    for (int64_t v0 = 0; v0 < n_vocab; v0 += slice) {
+        int64_t count = n_vocab - v0 < slice ? n_vocab - v0 : slice;
+        struct ggml_tensor *part = ggml_view_2d(ctx, (struct ggml_tensor *) w, n_embd, count, w->nb[1],
+                                                (size_t) v0 * w->nb[1]);                   /* [count, n_embd] */
+        struct ggml_tensor *logits_part = ggml_mul_mat(ctx, part, input);                   /* [n_rows, count] */
+        struct ggml_tensor *destination = ggml_view_2d(ctx, output, count, n_rows, output->nb[1],
+                                                       (size_t) v0 * output->nb[0]);        /* [n_rows, count] of output */
+        ggml_build_forward_expand(gf, ggml_cpy(ctx, logits_part, destination));
+    }
 
     /* On the CPU both ends are the caller's memory; elsewhere they are copied. */
     ggml_backend_buffer_t input_bound = ll_bind_caller_floats(backend, input, (float *) rows);

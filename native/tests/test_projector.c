@@ -159,6 +159,24 @@ static void test_q8_0_needs_whole_blocks(void) {
     gpt2_fixture_free(&f);
 }
 
+/* A vocabulary of two whole CPU slices of W_U (LL_PROJECT_SLICE = 2048 rows) and a tail of 3. */
+static void test_several_slices(void) {
+    const ll_hparams hp = { 2 * 2048 + 3, 4, 64, 4, 1, 1e-5f };
+    const fixture_options options = { .seed = 8, .matrix_type = LL_TYPE_F32, .vector_type = LL_TYPE_F32 };
+    gpt2_fixture f;
+    ll_model *model = NULL;
+    if (gpt2_fixture_make(&f, &hp, &options) != 0 ||
+        ll_model_create(&hp, f.descs, f.n_tensors, g_backend, &model, NULL) != LL_OK) {
+        expect(0, "model with 4099 tokens");
+        return;
+    }
+    printf("tied W_U of %d tokens (several slices):\n", hp.n_vocab);
+    check_projection(model, &f, LL_TYPE_F32, 5);
+    check_projection(model, &f, LL_TYPE_Q8_0, 3);
+    ll_model_free(model);
+    gpt2_fixture_free(&f);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "cuda") == 0) {
         g_backend = LL_BACKEND_CUDA;
@@ -194,6 +212,7 @@ int main(int argc, char **argv) {
         }
     }
     test_q8_0_needs_whole_blocks();
+    test_several_slices();
     printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
     return g_failures == 0 ? 0 : 1;
 }
