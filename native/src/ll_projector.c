@@ -204,20 +204,24 @@ int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, f
     int64_t n_vocab = projector->model->hp.n_vocab;
     struct ggml_tensor *input = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_embd, n_rows);  /* [n_rows, n_embd] */
     ggml_set_input(input);
-    struct ggml_tensor *output = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_vocab, n_rows); /* [n_rows, n_vocab] */
-    ggml_set_output(output);
+    struct ggml_tensor *w = projector->unembedding;                                      /* [n_vocab, n_embd] */
+    struct ggml_tensor *output;                                                          /* [n_rows, n_vocab] */
     struct ggml_cgraph *gf = ggml_new_graph_custom(ctx, LL_PROJECT_MAX_NODES(n_vocab), false);
-    const struct ggml_tensor *w = projector->unembedding;                                /* [n_vocab, n_embd] */
-    int64_t slice = backend == LL_BACKEND_CPU ? LL_PROJECT_SLICE : n_vocab;
-    for (int64_t v0 = 0; v0 < n_vocab; v0 += slice) {
-        int64_t count = n_vocab - v0 < slice ? n_vocab - v0 : slice;
-        struct ggml_tensor *part = ggml_view_2d(ctx, (struct ggml_tensor *) w, n_embd, count, w->nb[1],
-                                                (size_t) v0 * w->nb[1]);                   /* [count, n_embd] */
-        struct ggml_tensor *logits_part = ggml_mul_mat(ctx, part, input);                   /* [n_rows, count] */
-        struct ggml_tensor *destination = ggml_view_2d(ctx, output, count, n_rows, output->nb[1],
-                                                       (size_t) v0 * output->nb[0]);        /* [n_rows, count] of output */
-        ggml_build_forward_expand(gf, ggml_cpy(ctx, logits_part, destination));
+    if (backend != LL_BACKEND_CPU || n_vocab <= LL_PROJECT_SLICE) {
+        output = ggml_mul_mat(ctx, w, input);
+        ggml_build_forward_expand(gf, output);
+    } else {
+        output = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_vocab, n_rows);
+        for (int64_t v0 = 0; v0 < n_vocab; v0 += LL_PROJECT_SLICE) {
+            int64_t count = n_vocab - v0 < LL_PROJECT_SLICE ? n_vocab - v0 : LL_PROJECT_SLICE;
+            struct ggml_tensor *part = ggml_view_2d(ctx, w, n_embd, count, w->nb[1], (size_t) v0 * w->nb[1]); /* [count, n_embd] */
+            struct ggml_tensor *logits_part = ggml_mul_mat(ctx, part, input);                                /* [n_rows, count] */
+            struct ggml_tensor *destination = ggml_view_2d(ctx, output, count, n_rows, output->nb[1],
+                                                           (size_t) v0 * output->nb[0]);                     /* [n_rows, count] */
+            ggml_build_forward_expand(gf, ggml_cpy(ctx, logits_part, destination));
+        }
     }
+    ggml_set_output(output);
 
     /* On the CPU both ends are the caller's memory; elsewhere they are copied. */
     ggml_backend_buffer_t input_bound = ll_bind_caller_floats(backend, input, (float *) rows);
