@@ -25,7 +25,7 @@ struct ll_projector {
     struct ggml_tensor *unembedding;  /* [n_vocab, n_embd] (ggml ne: n_embd, n_vocab), the model's or the copy */
     struct ggml_context *copy_ctx;    /* metadata of the copy, NULL when the model's tensor is used */
     ggml_backend_buffer_t copy_buffer;
-    ggml_gallocr_t galloc;            /* inputs/outputs that cannot be bound to the caller's memory */
+    ggml_gallocr_t galloc;            /* per-slice products, and inputs/outputs not bound to the caller's memory */
 };
 
 static bool ll_projection_type_known(int32_t type) {

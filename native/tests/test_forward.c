@@ -23,22 +23,10 @@
 #include <string.h>
 
 #include "gpt2_fixture.h"
+#include "test_support.h"
 
 #define TINY_HPARAMS { 11, 8, 16, 2, 2, 1e-5f }
 
-#define EXIT_SKIPPED 77
-
-static int g_checks;
-static int g_failures;
-static int32_t g_backend = LL_BACKEND_CPU;
-
-static void expect(int ok, const char *what) {
-    g_checks++;
-    if (!ok) {
-        g_failures++;
-        printf("FAIL: %s\n", what);
-    }
-}
 
 static double scaled_error(const float *got, const double *want, size_t n) {
     double worst = 0.0;
@@ -232,12 +220,9 @@ static void run_zero_copy(int32_t layout, int expect_change) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "cuda") == 0) {
-        g_backend = LL_BACKEND_CUDA;
-        if (!ll_backend_available(LL_BACKEND_CUDA)) {
-            printf("no CUDA device available: skipped\n");
-            return EXIT_SKIPPED;
-        }
+    int skipped = select_backend(argc, argv);
+    if (skipped) {
+        return skipped;
     }
     const ll_hparams tiny = TINY_HPARAMS;
     const ll_hparams deeper = { 17, 12, 24, 3, 3, 1e-5f };
@@ -270,6 +255,5 @@ int main(int argc, char **argv) {
     run_shared_model();
     run_zero_copy(LL_LAYOUT_OUT_IN, g_backend == LL_BACKEND_CPU);
     run_zero_copy(LL_LAYOUT_IN_OUT, 0);
-    printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
-    return g_failures == 0 ? 0 : 1;
+    return finish();
 }

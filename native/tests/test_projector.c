@@ -10,18 +10,8 @@
 #include <string.h>
 
 #include "gpt2_fixture.h"
+#include "test_support.h"
 
-static int g_checks;
-static int g_failures;
-static int32_t g_backend = LL_BACKEND_CPU;
-
-static void expect(int ok, const char *what) {
-    g_checks++;
-    if (!ok) {
-        g_failures++;
-        printf("FAIL: %s\n", what);
-    }
-}
 
 static void expect_status(const char *what, int32_t got, const ll_error *err, int32_t want) {
     g_checks++;
@@ -178,12 +168,9 @@ static void test_several_slices(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1 && strcmp(argv[1], "cuda") == 0) {
-        g_backend = LL_BACKEND_CUDA;
-        if (!ll_backend_available(LL_BACKEND_CUDA)) {
-            printf("no CUDA device available: skipped\n");
-            return 77;
-        }
+    int skipped = select_backend(argc, argv);
+    if (skipped) {
+        return skipped;
     }
     const ll_hparams hp = { 97, 8, 64, 4, 1, 1e-5f };
     const int32_t types[] = { LL_TYPE_F32, LL_TYPE_F16, LL_TYPE_BF16, LL_TYPE_Q8_0 };
@@ -213,6 +200,5 @@ int main(int argc, char **argv) {
     }
     test_q8_0_needs_whole_blocks();
     test_several_slices();
-    printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
-    return g_failures == 0 ? 0 : 1;
+    return finish();
 }

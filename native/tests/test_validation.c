@@ -9,9 +9,8 @@
 #include <string.h>
 
 #include "gpt2_fixture.h"
+#include "test_support.h"
 
-static int g_checks;
-static int g_failures;
 
 /* Checks the returned code, the code in err and a non-empty message. */
 static void expect_status(const char *what, int32_t got, const ll_error *err, int32_t want) {
@@ -25,13 +24,6 @@ static void expect_status(const char *what, int32_t got, const ll_error *err, in
     }
 }
 
-static void expect(int ok, const char *what) {
-    g_checks++;
-    if (!ok) {
-        g_failures++;
-        printf("FAIL: %s\n", what);
-    }
-}
 
 static const ll_hparams TINY = { 11, 8, 16, 2, 2, 1e-5f };
 
@@ -338,6 +330,5 @@ int main(void) {
     }
     ll_model_free(model);
     gpt2_fixture_free(&f);
-    printf("%d passed, %d failed\n", g_checks - g_failures, g_failures);
-    return g_failures == 0 ? 0 : 1;
+    return finish();
 }

@@ -48,9 +48,10 @@ final class InputOptions {
     }
 
     private static int[] tokenize(CommandSpec spec, Gpt2Config config, String text) {
-        if (config.nVocab() != Gpt2Tokenizer.VOCAB_SIZE) {
-            throw new ParameterException(spec.commandLine(), "this model's vocabulary has " + config.nVocab()
-                    + " tokens, not GPT-2's " + Gpt2Tokenizer.VOCAB_SIZE + ": give --tokens instead of text");
+        try {
+            Gpt2Tokenizer.requireGpt2Vocabulary(config.nVocab());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         return new Gpt2Tokenizer().encode(text);
     }

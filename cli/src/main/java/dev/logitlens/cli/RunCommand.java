@@ -32,6 +32,8 @@ final class RunCommand implements Callable<Integer> {
 
     enum Format { table, json }
 
+    enum ColorMode { auto, always, never }
+
     @Spec
     CommandSpec spec;
 
@@ -62,7 +64,7 @@ final class RunCommand implements Callable<Integer> {
     boolean topDown;
 
     @Option(names = "--color", paramLabel = "WHEN", description = "auto, always or never (default: ${DEFAULT-VALUE}).")
-    String color = "auto";
+    ColorMode color = ColorMode.auto;
 
     @Override
     public Integer call() throws Exception {
@@ -93,11 +95,9 @@ final class RunCommand implements Callable<Integer> {
 
     private boolean colour() {
         return switch (color) {
-            case "always" -> true;
-            case "never" -> false;
-            case "auto" -> Ansi.AUTO.enabled();
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--color must be auto, always or never, not " + color);
+            case always -> true;
+            case never -> false;
+            case auto -> Ansi.AUTO.enabled();
         };
     }
 

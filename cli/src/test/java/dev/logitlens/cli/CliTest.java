@@ -105,6 +105,7 @@ class CliTest {
         assertEquals(2, cli("residuals", "--model", gguf.toString(), "--tokens", "1", "--out", out.toString(), "--raw", "--no-affine").exit());
         assertEquals(2, cli("run", "--model", gguf.toString(), "--text", "hello").exit(), "text needs GPT-2's vocabulary");
         assertEquals(2, cli("frobnicate").exit());
+        assertEquals(2, cli("run", "--model", gguf.toString(), "--tokens", "1", "--color", "sometimes").exit());
 
         Run missing = cli("residuals", "--model", dir.resolve("nope.gguf").toString(), "--tokens", "1", "--out", out.toString());
         assertEquals(1, missing.exit());

@@ -90,10 +90,7 @@ public final class LensModel implements AutoCloseable {
 
     /** GPT-2's tokenisation of {@code text}; refused for models whose vocabulary is not GPT-2's. */
     public int[] tokenize(String text) {
-        if (config().nVocab() != Gpt2Tokenizer.VOCAB_SIZE) {
-            throw new IllegalArgumentException("this model's vocabulary has " + config().nVocab()
-                    + " tokens, not GPT-2's " + Gpt2Tokenizer.VOCAB_SIZE + ": give token ids instead of text");
-        }
+        Gpt2Tokenizer.requireGpt2Vocabulary(config().nVocab());
         return new Gpt2Tokenizer().encode(text);
     }
 

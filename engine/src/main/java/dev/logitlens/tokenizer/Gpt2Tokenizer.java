@@ -29,6 +29,17 @@ public final class Gpt2Tokenizer {
 
     private final Encoding encoding = Vocabulary.R50K;
 
+    /**
+     * Fails with {@link IllegalArgumentException} unless a model's vocabulary of {@code nVocab} tokens is
+     * GPT-2's, the only one this tokeniser can encode text for.
+     */
+    public static void requireGpt2Vocabulary(int nVocab) {
+        if (nVocab != VOCAB_SIZE) {
+            throw new IllegalArgumentException("this model's vocabulary has " + nVocab + " tokens, not GPT-2's "
+                    + VOCAB_SIZE + ": give token ids instead of text");
+        }
+    }
+
     /** Token ids of {@code text}; {@code <|endoftext|>} in the text is ordinary text, not the special token. */
     public int[] encode(String text) {
         return encoding.encodeOrdinary(text).toArray();
