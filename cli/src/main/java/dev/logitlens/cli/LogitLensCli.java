@@ -2,8 +2,11 @@ package dev.logitlens.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.nio.file.NoSuchFileException;
 
 /**
@@ -16,7 +19,8 @@ import java.nio.file.NoSuchFileException;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "The logit lens for GPT-2: decode every layer's residual stream as if it were the last.",
-        subcommands = {RunCommand.class, ResidualsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, PlotCommand.class, DumpCommand.class, StatsCommand.class, DemoCommand.class,
+                InfoCommand.class, DownloadCommand.class, ResidualsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
@@ -27,25 +31,42 @@ public final class LogitLensCli {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
 
+    /** The environment variables the commands read (HF_HOME, HF_ENDPOINT, ...): the process's, or a test's. */
+    private final Map<String, String> environment;
+
+    private LogitLensCli(Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     /** Runs the command line and returns the exit code (used by the tests, which must not exit). */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return commandLine(System.getenv()).execute(args);
     }
 
     /** Like {@link #run(String...)}, printing to the given writers. */
-    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
-        CommandLine cli = commandLine();
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return run(out, err, System.getenv(), args);
+    }
+
+    /** Like {@link #run(PrintWriter, PrintWriter, String...)}, with the given environment variables instead of the process's. */
+    public static int run(PrintWriter out, PrintWriter err, Map<String, String> environment, String... args) {
+        CommandLine cli = commandLine(environment);
         cli.setOut(out);
         cli.setErr(err);
         return cli.execute(args);
     }
 
-    static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new LogitLensCli());
+    /** The environment variables of the command line that {@code spec} (a command or a mixin's command) belongs to. */
+    static Map<String, String> environment(CommandSpec spec) {
+        return ((LogitLensCli) spec.root().userObject()).environment;
+    }
+
+    static CommandLine commandLine(Map<String, String> environment) {
+        CommandLine cli = new CommandLine(new LogitLensCli(environment));
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, args) -> {
             CommandLine command = e.getCommandLine();
