@@ -58,7 +58,7 @@ final class ResidualsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (NativeModel model = NativeModel.create(ModelFiles.open(modelOptions.model), modelOptions.backend);
+        try (NativeModel model = NativeModel.create(ModelFiles.open(modelOptions.modelPath()), modelOptions.backend);
              NativeSession session = model.newSession(modelOptions.threads);
              Arena arena = Arena.ofConfined()) {
             Gpt2Config c = model.config();

@@ -77,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
                 .withKernel(kernel)
                 .withPrecision(precision)
                 .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);
-        try (LensModel model = LensModel.open(modelOptions.model, settings)) {
+        try (LensModel model = LensModel.open(modelOptions.modelPath(), settings)) {
             int[] tokens = input.resolve(spec, model.config());
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
                     .withThreads(modelOptions.threads));
