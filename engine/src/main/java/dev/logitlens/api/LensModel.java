@@ -95,10 +95,18 @@ public final class LensModel implements AutoCloseable {
     }
 
     /** The lens of every layer at every position of {@code tokens}. */
-    public synchronized LensResult run(int[] tokens, LensOptions options) {
+    public LensResult run(int[] tokens, LensOptions options) {
+        return run(tokens, -1, options);
+    }
+
+    /**
+     * The lens of a window of a longer text: {@code following} is the token after the window's last position
+     * (its true next token), or −1 when the text ends there.
+     */
+    public synchronized LensResult run(int[] tokens, int following, LensOptions options) {
         try (Arena arena = Arena.ofConfined()) {
             ResidualStream stream = session.forward(tokens, settings.mode(), false, arena); // [n_layer+1, T, d]
-            return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, options);
+            return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
         }
     }
 

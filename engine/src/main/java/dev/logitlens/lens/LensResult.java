@@ -38,6 +38,7 @@ public final class LensResult {
     final double[] klInput;      // [n_layer + 1, T] nats
     final double[] entropy;      // [n_layer + 1, T] nats
     final double[] logSumExp;    // [n_layer + 1, T]
+    final double[] logProbNext;  // [n_layer + 1, T] nats; NaN where there is no next token
     private final List<LensCell> cells;
     private final Map<LensCell, Integer> cellIndex;
     final float[][] cellLogits;  // [cells][V]
@@ -58,6 +59,7 @@ public final class LensResult {
         this.klInput = new double[grid];
         this.entropy = new double[grid];
         this.logSumExp = new double[grid];
+        this.logProbNext = new double[grid];
         this.cells = List.copyOf(cells);
         this.cellIndex = new HashMap<>();
         for (LensCell cell : this.cells) {
@@ -102,7 +104,7 @@ public final class LensResult {
         return rankFinalTop1[cell(layer, pos)];
     }
 
-    /** Rank at (layer, pos) of the true next token {@code tokens[pos + 1]}; -1 at the last position. */
+    /** Rank at (layer, pos) of the true next token {@code tokens[pos + 1]} (at the last position: the following token when one was given); -1 where there is none. */
     public int rankOfNextToken(int layer, int pos) {
         return rankNext[cell(layer, pos)];
     }
@@ -110,6 +112,14 @@ public final class LensResult {
     /** Rank at (layer, pos) of the input token {@code tokens[pos]}. */
     public int rankOfInputToken(int layer, int pos) {
         return rankInput[cell(layer, pos)];
+    }
+
+    /**
+     * log p_layer(next) = z[next] − logSumExp at (layer, pos), nats: minus the cross-entropy of this layer's
+     * prediction against the true next token; NaN where {@link #rankOfNextToken} is −1.
+     */
+    public double logProbOfNextToken(int layer, int pos) {
+        return logProbNext[cell(layer, pos)];
     }
 
     /** KL(final ‖ layer) = Σ p_final (log p_final − log p_layer), nats. */

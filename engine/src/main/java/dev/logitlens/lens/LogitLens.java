@@ -39,7 +39,20 @@ public final class LogitLens {
      * @param options  top-k, cells to keep whole, blocking and threads
      */
     public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, LensOptions options) {
+        return run(residual, nLayers, nTokens, tokens, -1, options);
+    }
+
+    /**
+     * Runs the lens over a window of a longer text: like {@link #run(MemorySegment, int, int, int[], LensOptions)},
+     * with {@code following}, the token that comes after the window's last position, as that position's true next
+     * token (−1 when the text ends there, as in the plain run).
+     */
+    public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following, LensOptions options) {
         validate(residual, nLayers, nTokens, tokens, options);
+        if (following < -1 || following >= kernel.vocabSize()) {
+            throw new IllegalArgumentException("following token id " + following + " is outside the vocabulary [0, "
+                    + kernel.vocabSize() + ") (or -1 for none)");
+        }
         int vocab = kernel.vocabSize();
         int width = kernel.width();
         int snapshots = nLayers + 1;
@@ -66,7 +79,7 @@ public final class LogitLens {
                 kernel.project(rows, positions * snapshots, logits);
                 int blockStart = first;
                 workers.forEachChunk(positions, (worker, p) -> analyzers[worker].analyze(
-                        logits, p * snapshots * logitRowBytes, blockStart + p, tokens, result));
+                        logits, p * snapshots * logitRowBytes, blockStart + p, tokens, following, result));
             }
         }
         return result;

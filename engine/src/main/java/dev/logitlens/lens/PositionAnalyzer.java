@@ -33,8 +33,9 @@ final class PositionAnalyzer {
      * @param logits    block of logits; this position's rows {@code [n_layer + 1, V]} start at {@code rowsOffset}
      * @param pos       the position (index into tokens and the result)
      * @param tokens    {@code [T]} token ids
+     * @param following the true next token of the last position, or −1 when there is none
      */
-    void analyze(MemorySegment logits, long rowsOffset, int pos, int[] tokens, LensResult result) {
+    void analyze(MemorySegment logits, long rowsOffset, int pos, int[] tokens, int following, LensResult result) {
         int last = result.nLayers();
         long rowBytes = (long) vocabSize * Float.BYTES;
         long finalOffset = rowsOffset + last * rowBytes;
@@ -47,7 +48,7 @@ final class PositionAnalyzer {
         double inputLse = result.logSumExp[result.cell(0, pos)];
 
         int finalTop = result.topIds[result.cell(last, pos) * topK];
-        int next = pos + 1 < tokens.length ? tokens[pos + 1] : -1;
+        int next = pos + 1 < tokens.length ? tokens[pos + 1] : following;
         int input = tokens[pos];
         for (int layer = 0; layer <= last; layer++) {
             long offset = rowsOffset + layer * rowBytes;
@@ -55,12 +56,12 @@ final class PositionAnalyzer {
                 summariseRow(logits, offset, layer, pos, result);
             }
             int cell = result.cell(layer, pos);
+            float nextLogit = next < 0 ? Float.NaN : logit(logits, offset, next);
             RowReductions.Comparison comparison = RowReductions.compare(
                     logits, offset, logits, finalOffset, finalProbs, logits, inputOffset, inputReference, vocabSize,
-                    logit(logits, offset, finalTop),
-                    next < 0 ? Float.NaN : logit(logits, offset, next),
-                    logit(logits, offset, input));
+                    logit(logits, offset, finalTop), nextLogit, logit(logits, offset, input));
             double lse = result.logSumExp[cell];
+            result.logProbNext[cell] = next < 0 ? Double.NaN : nextLogit - lse;
             // KL(ref ‖ layer) = Σ p_ref (z_ref − lse_ref − z + lse) = Σ p_ref (z_ref − z) + (lse − lse_ref)·Σ p_ref
             result.klFinal[cell] = comparison.crossFinal() + (lse - finalLse) * finalMass;
             result.klInput[cell] = comparison.crossInput() + (lse - inputLse) * inputMass;

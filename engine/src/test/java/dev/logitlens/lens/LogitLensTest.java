@@ -131,6 +131,26 @@ class LogitLensTest {
         }
     }
 
+    /** A window of a longer text: the token after the window is the last position's true next token. */
+    @Test
+    void theFollowingTokenIsTheLastPositionsNextToken() {
+        float[] w = {1, 3, 3, 2, 3};
+        float[] residual = {1, 1, 1, 1}; // [2 layers, 2 positions, d = 1]
+        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, 5, 1), 1)) {
+            LogitLens lens = new LogitLens(kernel);
+            LensResult result = lens.run(TestMatrices.offHeap(residual), 1, 2, new int[] {3, 0}, 3, LensOptions.defaults().withTopK(5));
+            for (int layer = 0; layer <= 1; layer++) {
+                assertEquals(5, result.rankOfNextToken(layer, 0)); // token 0, inside the window
+                assertEquals(4, result.rankOfNextToken(layer, 1)); // token 3, after the window
+                assertEquals(2 - Math.log(Math.exp(1) + 3 * Math.exp(3) + Math.exp(2)), result.logProbOfNextToken(layer, 1), 1e-6);
+            }
+            assertThrows(IllegalArgumentException.class,
+                    () -> lens.run(TestMatrices.offHeap(residual), 1, 2, new int[] {3, 0}, 5, LensOptions.defaults().withTopK(5)));
+            assertThrows(IllegalArgumentException.class,
+                    () -> lens.run(TestMatrices.offHeap(residual), 1, 2, new int[] {3, 0}, -2, LensOptions.defaults().withTopK(5)));
+        }
+    }
+
     static void assertMatches(ReferenceLens reference, LensResult result, int[] tokens, double tie) {
         int nLayers = reference.snapshots - 1;
         int nTokens = reference.nTokens;
@@ -145,8 +165,10 @@ class LogitLensTest {
                 assertRank(reference, layer, pos, tokens[pos], result.rankOfInputToken(layer, pos), tie, where + ", input token");
                 if (pos + 1 < nTokens) {
                     assertRank(reference, layer, pos, tokens[pos + 1], result.rankOfNextToken(layer, pos), tie, where + ", next token");
+                    assertClose(reference.logProb(layer, pos, tokens[pos + 1]), result.logProbOfNextToken(layer, pos), where + ", log p(next)");
                 } else {
                     assertEquals(-1, result.rankOfNextToken(layer, pos), where + ": no next token at the last position");
+                    assertTrue(Double.isNaN(result.logProbOfNextToken(layer, pos)), where + ": no log p(next) at the last position");
                 }
                 assertClose(reference.kl(nLayers, layer, pos), result.klToFinal(layer, pos), where + ", KL(final ‖ layer)");
                 assertClose(reference.kl(0, layer, pos), result.klToInput(layer, pos), where + ", KL(layer 0 ‖ layer)");
