@@ -184,6 +184,50 @@ static void run_shared_model(void) {
 }
 
 /*
+ * One session, many lengths and flags in a row: each result equals a fresh session's for the same input.
+ * ggml's allocator reuses its last plan when a graph of another length fits it, and the graph of T = 1
+ * has another structure (its attention heads are contiguous: a reshape where longer inputs copy), so a
+ * stale plan overwrote live tensors after a longer call. This test failed before ll_compute re-planned.
+ */
+static void run_length_changes(const ll_hparams hp, const int32_t lengths[10]) {
+    const fixture_options options = { .seed = 12, .matrix_type = LL_TYPE_F32, .vector_type = LL_TYPE_F32 };
+    const uint32_t flags[10] = { 0, 0, LL_FORWARD_RAW, 0, 0, LL_FORWARD_NO_AFFINE, 0, LL_FORWARD_RAW, 0, 0 };
+    gpt2_fixture f;
+    ll_model *model = NULL;
+    ll_session *reused = NULL;
+    if (gpt2_fixture_make(&f, &hp, &options) != 0 ||
+        ll_model_create(&hp, f.descs, f.n_tensors, g_backend, &model, NULL) != LL_OK ||
+        ll_session_create(model, 2, &reused, NULL) != LL_OK) {
+        expect(0, "length changes: setup");
+    } else {
+        size_t capacity = (size_t) (hp.n_layer + 1) * hp.n_ctx * hp.n_embd;
+        float *got = malloc(capacity * sizeof *got), *want = malloc(capacity * sizeof *want);
+        int32_t tokens[160];
+        for (size_t c = 0; c < 10; c++) {
+            int32_t n = lengths[c];
+            for (int32_t i = 0; i < n; i++) {
+                tokens[i] = (int32_t) ((i * 11 + c * 5 + 3) % hp.n_vocab);
+            }
+            size_t count = (size_t) (hp.n_layer + 1) * n * hp.n_embd;
+            ll_session *fresh = NULL;
+            int ok = ll_session_create(model, 2, &fresh, NULL) == LL_OK &&
+                     ll_forward(fresh, tokens, n, flags[c], want, capacity, NULL, 0, NULL) == LL_OK &&
+                     ll_forward(reused, tokens, n, flags[c], got, capacity, NULL, 0, NULL) == LL_OK;
+            ll_session_free(fresh);
+            char what[96];
+            snprintf(what, sizeof what, "length changes, n_ctx %d: call %zu (T = %d, flags %u) equals a fresh session's",
+                     hp.n_ctx, c, n, flags[c]);
+            expect(ok && memcmp(got, want, count * sizeof *got) == 0, what);
+        }
+        free(got);
+        free(want);
+    }
+    ll_session_free(reused);
+    ll_model_free(model);
+    gpt2_fixture_free(&f);
+}
+
+/*
  * On the CPU, canonical F32 tensors are used in the caller's memory: changing
  * that memory after ll_model_create changes the result. Transposed tensors
  * were copied at create, and a device backend uploads everything: changing
@@ -253,6 +297,10 @@ int main(int argc, char **argv) {
         run_case(&cases[i]);
     }
     run_shared_model();
+    const int32_t short_lengths[10] = { 12, 1, 5, 1, 12, 2, 11, 1, 7, 12 };
+    const int32_t long_lengths[10] = { 12, 1, 5, 1, 160, 2, 130, 1, 7, 12 };
+    run_length_changes((ll_hparams) { 53, 12, 32, 4, 2, 1e-5f }, short_lengths);
+    run_length_changes((ll_hparams) { 29, 160, 32, 4, 2, 1e-5f }, long_lengths);
     run_zero_copy(LL_LAYOUT_OUT_IN, g_backend == LL_BACKEND_CPU);
     run_zero_copy(LL_LAYOUT_IN_OUT, 0);
     return finish();
