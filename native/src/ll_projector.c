@@ -26,6 +26,8 @@ struct ll_projector {
     struct ggml_context *copy_ctx;    /* metadata of the copy, NULL when the model's tensor is used */
     ggml_backend_buffer_t copy_buffer;
     ggml_gallocr_t galloc;            /* per-slice products, and inputs/outputs not bound to the caller's memory */
+    int32_t planned_rows;             /* the graph galloc's plan was made for (0: none yet) ... */
+    int32_t planned_bound;            /* ... and which ends were the caller's memory (bit 0: input, bit 1: output) */
 };
 
 static bool ll_projection_type_known(int32_t type) {
@@ -226,7 +228,16 @@ int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, f
     /* On the CPU both ends are the caller's memory; elsewhere they are copied. */
     ggml_backend_buffer_t input_bound = ll_bind_caller_floats(backend, input, (float *) rows);
     ggml_backend_buffer_t output_bound = ll_bind_caller_floats(backend, output, logits);
-    if (!ggml_gallocr_alloc_graph(projector->galloc, gf)) {
+    /* as in ll_forward: ggml would reuse a plan made for another graph whenever the tensors fit it */
+    int32_t bound = (input_bound != NULL) | (output_bound != NULL) << 1;
+    if (projector->planned_rows != n_rows || projector->planned_bound != bound) {
+        projector->planned_rows = 0;
+        if (ggml_gallocr_reserve(projector->galloc, gf)) {
+            projector->planned_rows = n_rows;
+            projector->planned_bound = bound;
+        }
+    }
+    if (projector->planned_rows == 0 || !ggml_gallocr_alloc_graph(projector->galloc, gf)) {
         rc = ll_fail(err, LL_ERR_ALLOC, "out of memory allocating the projection of %d rows", n_rows);
     } else {
         if (input_bound == NULL) {

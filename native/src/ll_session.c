@@ -12,8 +12,9 @@ struct ll_session {
     const ll_model *model;
     ggml_backend_t backend;
     ggml_gallocr_t galloc;       /* compute buffers, kept and grown across calls */
-    int32_t planned_tokens;      /* the graph shape galloc's plan was made for (0: none yet) */
-    uint32_t planned_flags;
+    int32_t planned_tokens;      /* the graph galloc's plan was made for: length (0: none yet), */
+    uint32_t planned_flags;      /* flags, */
+    int32_t planned_bound;       /* and which outputs were the caller's memory (bit 0: out, bit 1: mid) */
     void *graph_memory;          /* metadata of each call's graph (ggml context memory) */
     size_t graph_memory_size;
 };
@@ -135,21 +136,23 @@ static int32_t ll_check_forward_args(const ll_session *session, const int32_t *t
 }
 
 static int32_t ll_compute(ll_session *session, const ll_graph *graph, const int32_t *tokens, uint32_t flags,
-                          ll_error *err) {
+                          int32_t bound, ll_error *err) {
     int32_t n_tokens = (int32_t) graph->tokens->ne[0];
     /*
      * ggml_gallocr_alloc_graph reuses the last allocation plan whenever the new graph has as many nodes and
      * every tensor still fits its old slot. Graphs of another length can pass that test with a different
      * structure (a reshape where a copy was, as the attention heads of T = 1 are contiguous), and the old
-     * plan's buffer sharing then overwrites tensors still in use. So a new shape gets a new plan.
+     * plan's buffer sharing then overwrites tensors still in use. So a new shape gets a new plan (outputs
+     * bound to the caller's memory or not count as shape: the allocator places only the unbound ones).
      */
-    if (session->planned_tokens != n_tokens || session->planned_flags != flags) {
+    if (session->planned_tokens != n_tokens || session->planned_flags != flags || session->planned_bound != bound) {
         if (!ggml_gallocr_reserve(session->galloc, graph->gf)) {
             session->planned_tokens = 0;
             return ll_fail(err, LL_ERR_ALLOC, "out of memory reserving compute buffers for %d tokens", n_tokens);
         }
         session->planned_tokens = n_tokens;
         session->planned_flags = flags;
+        session->planned_bound = bound;
     }
     if (!ggml_gallocr_alloc_graph(session->galloc, graph->gf)) {
         return ll_fail(err, LL_ERR_ALLOC, "out of memory allocating compute buffers for %d tokens", n_tokens);
@@ -184,7 +187,7 @@ int32_t ll_forward(ll_session *session, const int32_t *tokens, int32_t n_tokens,
     ggml_backend_buffer_t out_bound = ll_bind_caller_floats(session->model->backend, graph.out, out);
     ggml_backend_buffer_t mid_bound = ll_bind_caller_floats(session->model->backend, graph.mid, mid_out);
 
-    rc = ll_compute(session, &graph, tokens, flags, err);
+    rc = ll_compute(session, &graph, tokens, flags, (out_bound != NULL) | (mid_bound != NULL) << 1, err);
     if (rc == LL_OK && out_bound == NULL) {
         ggml_backend_tensor_get(graph.out, out, 0, ggml_nbytes(graph.out));
     }
