@@ -1,12 +1,23 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.hub.DownloadProgress;
+import dev.logitlens.hub.HubException;
+import dev.logitlens.hub.HubModels;
+import dev.logitlens.hub.HubOptions;
+import dev.logitlens.hub.HubRepo;
 import dev.logitlens.runtime.Backend;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** Options that choose a model and where it runs. */
 final class ModelOptions {
@@ -15,7 +26,9 @@ final class ModelOptions {
     CommandSpec mixee;
 
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
-            description = "A GGUF file, a Hugging Face GPT-2 folder (config.json + model.safetensors) or an llm-viz JSON model.")
+            description = "A GGUF file, a Hugging Face GPT-2 folder (config.json + model.safetensors), an llm-viz JSON model,"
+                    + " or a model name: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2 or a hub repo ORG/NAME[@REVISION],"
+                    + " taken from the Hugging Face cache or downloaded into it (HF_HOME, HF_HUB_OFFLINE, HF_TOKEN apply).")
     String model;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores, ${DEFAULT-VALUE}).")
@@ -24,11 +37,124 @@ final class ModelOptions {
     @Option(names = "--backend", paramLabel = "NAME", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
     Backend backend = Backend.CPU;
 
-    /** The model's local path; {@code --model} is required. */
+    /** The model's local path; {@code --model} is required. A model name is resolved through the cache, downloading if needed. */
     Path modelPath() {
         if (model == null) {
             throw new ParameterException(mixee.commandLine(), "Missing required option: '--model=MODEL'");
         }
-        return Path.of(model);
+        return resolve(model);
+    }
+
+    /** Like {@link #modelPath()}, with the model {@code defaultName} when {@code --model} is not given. */
+    Path modelPath(String defaultName) {
+        return resolve(model != null ? model : defaultName);
+    }
+
+    private Path resolve(String spec) {
+        Path local = localPath(spec);
+        if (local != null && Files.exists(local)) {
+            return local;
+        }
+        if (!HubModels.isModelName(spec)) {
+            throw new UncheckedIOException(new IOException("model " + spec + " does not exist: no such file or folder, and not a model"
+                    + " name (" + String.join(", ", HubRepo.KNOWN_NAMES.keySet()) + " or a hub repo ORG/NAME)"));
+        }
+        DownloadLine progress = new DownloadLine(mixee.commandLine().getErr());
+        try {
+            return HubModels.resolve(spec, hubOptions(mixee), progress);
+        } catch (HubException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            progress.finish();
+        }
+    }
+
+    private static Path localPath(String spec) {
+        try {
+            return Path.of(spec);
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /** Hub options from the command line's environment, with logitlens's version in the User-Agent. */
+    static HubOptions hubOptions(CommandSpec spec) {
+        String version = LogitLensCli.class.getPackage().getImplementationVersion();
+        return HubOptions.fromEnvironment(LogitLensCli.environment(spec)).withUserAgent("logitlens/" + (version == null ? "dev" : version));
+    }
+
+    /**
+     * Download progress as one line on standard error, redrawn in place with {@code \r} at most 5 times a
+     * second: the file, megabytes done and in all, the speed and the percentage. A finished file keeps its line.
+     */
+    static final class DownloadLine implements DownloadProgress {
+
+        private static final long REDRAW_NANOS = 200_000_000L;
+
+        private final PrintWriter err;
+        private String file;
+        private boolean fileDone;
+        private long started;
+        private long startBytes;
+        private long lastDrawn;
+        private int lastLength;
+        private boolean open;
+
+        DownloadLine(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void update(String name, long done, long total) {
+            long now = System.nanoTime();
+            if (!name.equals(file)) {
+                finish();
+                file = name;
+                fileDone = false;
+                started = now;
+                startBytes = done;
+            }
+            boolean complete = total >= 0 && done >= total;
+            if (fileDone || (!complete && open && now - lastDrawn < REDRAW_NANOS)) {
+                return;
+            }
+            lastDrawn = now;
+            draw(line(name, done, total, now));
+            if (complete) {
+                fileDone = true;
+                finish();
+            }
+        }
+
+        /** Ends the current line, if one is drawn. */
+        void finish() {
+            if (open) {
+                err.println();
+                err.flush();
+                open = false;
+                lastLength = 0;
+            }
+        }
+
+        private String line(String name, long done, long total, long now) {
+            double seconds = (now - started) / 1e9;
+            double speed = seconds > 0.05 ? (done - startBytes) / 1e6 / seconds : 0;
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "downloading %s  %.1f", name, done / 1e6));
+            if (total >= 0) {
+                line.append(String.format(Locale.ROOT, " / %.1f MB  %.1f MB/s  %d%%", total / 1e6, speed,
+                        total == 0 ? 100 : Math.min(100, done * 100 / total)));
+            } else {
+                line.append(String.format(Locale.ROOT, " MB  %.1f MB/s", speed));
+            }
+            return line.toString();
+        }
+
+        private void draw(String line) {
+            String padding = " ".repeat(Math.max(0, lastLength - line.length()));
+            err.print("\r" + line + padding);
+            err.flush();
+            lastLength = line.length();
+            open = true;
+        }
     }
 }
