@@ -1,15 +1,140 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.api.LensModel;
+import dev.logitlens.corpus.Corpus;
+import dev.logitlens.dump.DumpProgress;
+import dev.logitlens.dump.DumpSettings;
+import dev.logitlens.dump.LensDump;
+import dev.logitlens.table.LensRowsFormat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** {@code logitlens dump}: placeholder while it is being written. */
-@Command(name = "dump", mixinStandardHelpOptions = true, description = "Not written yet.")
+/** {@code logitlens dump}: the lens of a whole corpus into files, in shards that a rerun resumes. */
+@Command(name = "dump", mixinStandardHelpOptions = true,
+        description = {"Run the lens over every document of a corpus and write every statistic of every (layer, position)",
+                "as JSONL, CSV, NPY or Parquet, in shards (part-NNNNN) written atomically. Rerunning the same",
+                "command over the same folder skips the documents already done."},
+        footerHeading = "%nOutput:%n",
+        footer = {"OUT/manifest.json: the model, the corpus and the settings; the columns with their units.",
+                "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,",
+                "  top-k ids, texts, probabilities and logits, log p(next), the ranks of the final top-1, the next and",
+                "  the input token, KL(final || layer), KL(layer 0 || layer) and the entropy (nats).",
+                "OUT/part-NNNNN.npy/: one .npy array per statistic, R rows: [R] int32 / float64 and top_* [R, k].",
+                "OUT/part-NNNNN.docs.jsonl: the shard's documents; written last, it marks the shard done."})
 final class DumpCommand implements Callable<Integer> {
 
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    KernelOptions kernelOptions;
+
+    @Mixin
+    CorpusOptions corpusOptions;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "The output folder (created if missing).")
+    Path out;
+
+    @Option(names = "--format", paramLabel = "FORMAT", split = ",",
+            description = "jsonl, csv, parquet and/or npy, comma-separated (default: ${DEFAULT-VALUE}).")
+    List<LensRowsFormat> formats = List.of(LensRowsFormat.PARQUET);
+
+    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Top tokens per row (default: ${DEFAULT-VALUE}).")
+    int topK = 5;
+
+    @Option(names = "--layers", paramLabel = "LAYERS",
+            description = "Layers to write: all, or a list such as 0,6,10-12 or last (default: ${DEFAULT-VALUE}).")
+    String layers = "all";
+
+    @Option(names = "--shard-docs", paramLabel = "N", description = "Documents per shard at most (default: ${DEFAULT-VALUE}).")
+    int shardDocuments = 256;
+
+    @Option(names = "--shard-rows", paramLabel = "N", description = "Rows per shard at most, after whole documents (default: ${DEFAULT-VALUE}).")
+    int shardRows = 1_000_000;
+
+    @Option(names = "--progress", paramLabel = "WHEN",
+            description = "auto (a live line on a terminal, a line every 10 s otherwise), always or never (default: ${DEFAULT-VALUE}).")
+    ProgressLine.Mode progressMode = ProgressLine.Mode.auto;
+
     @Override
-    public Integer call() {
-        throw new UnsupportedOperationException("logitlens dump is not written yet");
+    public Integer call() throws Exception {
+        if (topK < 1) {
+            throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
+        }
+        if (shardDocuments < 1 || shardRows < 1) {
+            throw new ParameterException(spec.commandLine(), "--shard-docs and --shard-rows must be at least 1");
+        }
+        Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
+        PrintWriter err = spec.commandLine().getErr();
+        try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
+            int nCtx = model.config().nCtx();
+            if (corpusOptions.window(nCtx) > nCtx) {
+                throw new ParameterException(spec.commandLine(), "--window " + corpusOptions.window(nCtx)
+                        + " exceeds the model's context of " + nCtx + " tokens");
+            }
+            if (corpusOptions.bos && model.config().nVocab() != dev.logitlens.tokenizer.Gpt2Tokenizer.VOCAB_SIZE) {
+                throw new ParameterException(spec.commandLine(), "--bos prepends GPT-2's <|endoftext|>, but this model's vocabulary has "
+                        + model.config().nVocab() + " tokens");
+            }
+            DumpSettings settings;
+            try {
+                settings = new DumpSettings(topK, LayerSelection.parse(layers, model.config().nLayer()),
+                        corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
+                        formats, shardDocuments, shardRows);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            ProgressLine progress = new ProgressLine(err, progressMode);
+            AtomicInteger documentsDone = new AtomicInteger();
+            Thread interrupted = new Thread(() -> {
+                try {
+                    LensDump.removeTemporaryFiles(out);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // the next run removes them
+                }
+                progress.finish();
+                err.println("logitlens dump: interrupted after " + documentsDone.get()
+                        + " documents; complete shards are kept: run the same command again to resume");
+                err.flush();
+            });
+            Runtime.getRuntime().addShutdownHook(interrupted);
+            LensDump.Summary summary;
+            try {
+                summary = new LensDump(model, modelOptions.model, corpus, out, settings).run(new DumpProgress() {
+                    @Override
+                    public void document(int done, int documents, long bytesDone, long bytes, long tokens) {
+                        documentsDone.set(done);
+                        progress.update("dump", done, documents, bytesDone, bytes, tokens, done == documents);
+                    }
+                });
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(interrupted);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it reports
+                }
+            }
+            progress.finish();
+            err.printf("wrote %d rows in %d shards to %s (%d documents; %d done before, skipped)%n", summary.rowsWritten(),
+                    summary.shardsWritten(), out, summary.documents(), summary.documentsSkipped());
+            if (corpus.ignoredFiles() > 0) {
+                err.printf("ignored %d files of %s that are neither .txt nor .jsonl%n", corpus.ignoredFiles(), corpusOptions.input);
+            }
+            err.flush();
+        }
+        return 0;
     }
 }

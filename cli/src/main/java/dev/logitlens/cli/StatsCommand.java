@@ -1,15 +1,145 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.api.LensModel;
+import dev.logitlens.corpus.Corpus;
+import dev.logitlens.corpus.DocumentLens;
+import dev.logitlens.lens.LensOptions;
+import dev.logitlens.model.Json;
+import dev.logitlens.stats.LayerStatistics;
+import dev.logitlens.stats.LayerSummary;
+import dev.logitlens.tokenizer.TokenTexts;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code logitlens stats}: placeholder while it is being written. */
-@Command(name = "stats", mixinStandardHelpOptions = true, description = "Not written yet.")
+/** {@code logitlens stats}: per-layer aggregates of the lens over a corpus. */
+@Command(name = "stats", mixinStandardHelpOptions = true,
+        description = {"Per-layer aggregates of the lens over a corpus, in the units of the tuned-lens paper (Belrose et al.",
+                "2023): cross-entropy against the true next token in bits per byte (and nats per token), mean",
+                "KL(final || layer) in bits, top-1 agreement with the final layer, top-1 accuracy, mean entropy in bits."})
 final class StatsCommand implements Callable<Integer> {
 
+    enum Format { table, csv, json }
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    KernelOptions kernelOptions;
+
+    @Mixin
+    CorpusOptions corpusOptions;
+
+    @Option(names = "--format", paramLabel = "FORMAT", description = "table, csv or json (default: ${DEFAULT-VALUE}).")
+    Format format = Format.table;
+
+    @Option(names = "--progress", paramLabel = "WHEN", description = "auto, always or never (default: ${DEFAULT-VALUE}).")
+    ProgressLine.Mode progressMode = ProgressLine.Mode.auto;
+
     @Override
-    public Integer call() {
-        throw new UnsupportedOperationException("logitlens stats is not written yet");
+    public Integer call() throws Exception {
+        Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
+            int nCtx = model.config().nCtx();
+            DocumentLens documents;
+            try {
+                documents = new DocumentLens(model, corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
+                        LensOptions.defaults().withTopK(1).withThreads(modelOptions.threads));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+            TokenTexts texts = TokenTexts.forVocabulary(model.config().nVocab());
+            LayerStatistics statistics = new LayerStatistics(model.config().nLayer());
+            Corpus.Summary size = corpus.scan();
+            ProgressLine progress = new ProgressLine(err, progressMode);
+            long[] done = {0, 0, 0}; // documents, bytes, tokens
+            corpus.forEach(document -> {
+                int[] tokens = documents.tokens(document);
+                documents.run(tokens, (window, windowTokens, following, lens) ->
+                        statistics.add(lens, windowTokens, following, window.emitFrom(), window.length(), texts::byteLength));
+                done[0]++;
+                done[1] += document.size();
+                done[2] += tokens.length;
+                progress.update("stats", (int) done[0], size.documents(), done[1], size.bytes(), done[2], done[0] == size.documents());
+            });
+            progress.finish();
+            List<LayerSummary> summaries = statistics.summaries();
+            switch (format) {
+                case table -> printTable(out, summaries, size.documents(), done[2], statistics.predictedBytes(), texts.isGpt2());
+                case csv -> printCsv(out, summaries);
+                case json -> out.println(Json.write(json(summaries, size.documents(), done[2], statistics.predictedBytes())));
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    private static void printTable(PrintWriter out, List<LayerSummary> summaries, int documents, long tokens, long bytes, boolean gpt2) {
+        out.printf(Locale.ROOT, "%d documents, %d tokens, %d positions with a next token (%d bytes)%n", documents, tokens,
+                summaries.getFirst().predicted(), bytes);
+        out.printf(Locale.ROOT, "%-6s %12s %10s %14s %12s %11s %13s%n",
+                "layer", "CE nats/tok", "bits/byte", "KL(final) bits", "top1=final", "top1=next", "entropy bits");
+        for (LayerSummary s : summaries) {
+            out.printf(Locale.ROOT, "%-6s %12.4f %10.4f %14.4f %12.4f %11.4f %13.4f%n",
+                    s.layer() == 0 ? "in" : "h" + s.layer(), s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(),
+                    s.top1Agreement(), s.top1Accuracy(), s.entropyBits());
+        }
+        if (!gpt2) {
+            out.println("bits/byte counts one byte per token: the vocabulary is not GPT-2's");
+        }
+    }
+
+    private static void printCsv(PrintWriter out, List<LayerSummary> summaries) {
+        out.print("layer,positions,predicted,ce_nats_per_token,ce_bits_per_byte,kl_final_bits,kl_final_nats,top1_agreement,top1_accuracy,entropy_bits,entropy_nats\r\n");
+        for (LayerSummary s : summaries) {
+            out.print(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\r\n", s.layer(), s.positions(), s.predicted(),
+                    s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(), s.klToFinalNats(), s.top1Agreement(),
+                    s.top1Accuracy(), s.entropyBits(), s.entropyNats()));
+        }
+    }
+
+    private static Map<String, Object> json(List<LayerSummary> summaries, int documents, long tokens, long bytes) {
+        List<Object> layers = new ArrayList<>();
+        for (LayerSummary s : summaries) {
+            Map<String, Object> layer = new LinkedHashMap<>();
+            layer.put("layer", s.layer());
+            layer.put("positions", s.positions());
+            layer.put("predicted", s.predicted());
+            layer.put("ce_nats_per_token", finite(s.crossEntropyNats()));
+            layer.put("ce_bits_per_byte", finite(s.bitsPerByte()));
+            layer.put("kl_final_bits", finite(s.klToFinalBits()));
+            layer.put("kl_final_nats", finite(s.klToFinalNats()));
+            layer.put("top1_agreement", finite(s.top1Agreement()));
+            layer.put("top1_accuracy", finite(s.top1Accuracy()));
+            layer.put("entropy_bits", finite(s.entropyBits()));
+            layer.put("entropy_nats", finite(s.entropyNats()));
+            layers.add(layer);
+        }
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("documents", documents);
+        root.put("tokens", tokens);
+        root.put("predicted_bytes", bytes);
+        root.put("layers", layers);
+        return root;
+    }
+
+    private static Object finite(double value) {
+        return Double.isFinite(value) ? value : null;
     }
 }

@@ -44,6 +44,29 @@ public final class NpyWriter {
         });
     }
 
+    /**
+     * Writes a little-endian array from the heap: {@code dtype} such as {@code <i4}, {@code <f4} or {@code <f8},
+     * {@code data} its bytes in C order (position to limit), which must match the shape.
+     */
+    public static void write(Path target, String dtype, ByteBuffer data, long... shape) throws IOException {
+        int itemSize = switch (dtype) {
+            case "<i4", "<f4" -> 4;
+            case "<i8", "<f8" -> 8;
+            default -> throw new IllegalArgumentException("unsupported dtype " + dtype);
+        };
+        long bytes = elementCount(shape) * itemSize;
+        if (data.remaining() != bytes) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " of " + dtype + " needs " + bytes
+                    + " bytes, the buffer has " + data.remaining());
+        }
+        ByteBuffer header = header(dtype, shape);
+        ByteBuffer payload = data.duplicate();
+        AtomicFile.write(target, channel -> {
+            writeFully(channel, header);
+            writeFully(channel, payload);
+        });
+    }
+
     /** The .npy header for a dtype such as {@code <f4} or {@code <i4}, padded to a multiple of 64 bytes. */
     static ByteBuffer header(String dtype, long... shape) {
         String dims = Arrays.stream(shape).mapToObj(Long::toString).collect(Collectors.joining(", "));
@@ -95,6 +118,17 @@ public final class NpyWriter {
         MemorySegment.ofArray(all).asSlice(buffer.position())
                 .asByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
         return values;
+    }
+
+    /** The little-endian payload of a .npy file whose dtype must be {@code dtype} (for tests and tools). */
+    public static ByteBuffer readPayload(Path file, String dtype) throws IOException {
+        byte[] all = java.nio.file.Files.readAllBytes(file);
+        int headerLength = Short.toUnsignedInt(ByteBuffer.wrap(all, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort());
+        String header = new String(all, 10, headerLength, StandardCharsets.US_ASCII);
+        if (!header.contains("'descr': '" + dtype + "'")) {
+            throw new IOException(file + " is not " + dtype + ": " + header.strip());
+        }
+        return ByteBuffer.wrap(all, 10 + headerLength, all.length - 10 - headerLength).slice().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** The shape recorded in a .npy header. */

@@ -1,0 +1,32 @@
+package dev.logitlens.cli;
+
+import dev.logitlens.api.KernelChoice;
+import dev.logitlens.api.LensSettings;
+import dev.logitlens.runtime.ProjectionPrecision;
+import dev.logitlens.runtime.ResidualMode;
+import picocli.CommandLine.Option;
+
+/** Options that choose how the lens computes its logits. */
+final class KernelOptions {
+
+    @Option(names = "--kernel", paramLabel = "KERNEL",
+            description = "auto (jvm on the CPU, native on CUDA), native (ggml) or jvm (Vector API) (default: ${DEFAULT-VALUE}).")
+    KernelChoice kernel = KernelChoice.AUTO;
+
+    @Option(names = "--precision", paramLabel = "TYPE",
+            description = "W_U precision of the native kernel: F32, F16, BF16 or Q8_0 (default: ${DEFAULT-VALUE}; not F32 needs --kernel native).")
+    ProjectionPrecision precision = ProjectionPrecision.F32;
+
+    @Option(names = "--no-affine", description = "Decode rows normalised without ln_f's gain and bias.")
+    boolean noAffine;
+
+    /** The lens settings of these options and the model options' backend and threads. */
+    LensSettings settings(ModelOptions model) {
+        return LensSettings.defaults()
+                .withBackend(model.backend)
+                .withThreads(model.threads)
+                .withKernel(kernel)
+                .withPrecision(precision)
+                .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);
+    }
+}

@@ -1,0 +1,274 @@
+package dev.logitlens.table;
+
+import dev.logitlens.lens.LensResult;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.IntFunction;
+
+/**
+ * The lens in long format: one row per (document, window, layer, position), columns as {@link #columns(int)}
+ * lists them. Rows accumulate from several lens results (the windows of many documents) into growing column
+ * arrays, which the writers ({@link LensRowsFormat}) read directly.
+ *
+ * <p>Columns, in order: {@code doc, window, layer, position, context, token_id, token, next_id}, then for
+ * j = 1..k {@code topj_id, topj_token, topj_prob, topj_logit}, then {@code logprob_next, rank_final_top1,
+ * rank_next, rank_input, kl_final, kl_input, entropy}. Divergences, entropies and log-probabilities are in
+ * nats; ranks count from 1 with ties in the token's favour ({@code 1 + #{v : z[v] > z[x]}}).
+ */
+public final class LensRows {
+
+    private final int topK;
+    private final IntFunction<String> tokenText;
+    private final List<TableColumn> columns;
+    private int size;
+    private int capacity;
+
+    // every array below: [capacity], one entry per row
+    private int[] doc;
+    private int[] window;
+    private int[] layer;
+    private int[] position;
+    private int[] context;
+    private int[] tokenId;
+    private String[] token;
+    private int[] nextId;
+    private boolean[] noNext;
+    private final int[][] topId;          // [k][capacity]
+    private final String[][] topToken;    // [k][capacity]
+    private final float[][] topProb;      // [k][capacity]
+    private final float[][] topLogit;     // [k][capacity]
+    private double[] logProbNext;
+    private int[] rankFinalTop1;
+    private int[] rankNext;
+    private int[] rankInput;
+    private double[] klFinal;
+    private double[] klInput;
+    private double[] entropy;
+
+    /**
+     * @param topK      top tokens per row, ≥ 1 (at most the lens results' own top-k)
+     * @param tokenText a token id's text (GPT-2's byte-level BPE), or the id itself for other vocabularies
+     */
+    public LensRows(int topK, IntFunction<String> tokenText) {
+        if (topK < 1) {
+            throw new IllegalArgumentException("topK must be at least 1, not " + topK);
+        }
+        this.topK = topK;
+        this.tokenText = Objects.requireNonNull(tokenText, "tokenText");
+        this.columns = columns(topK);
+        this.topId = new int[topK][];
+        this.topToken = new String[topK][];
+        this.topProb = new float[topK][];
+        this.topLogit = new float[topK][];
+        allocate(256);
+    }
+
+    /** The columns of a table with {@code topK} top tokens per row. */
+    public static List<TableColumn> columns(int topK) {
+        List<TableColumn> list = new ArrayList<>();
+        list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0"));
+        list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0"));
+        list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l"));
+        list.add(new TableColumn("position", ColumnType.INT32, false, "token position in the document, from 0"));
+        list.add(new TableColumn("context", ColumnType.INT32, false, "tokens the model saw at this position (its window position + 1)"));
+        list.add(new TableColumn("token_id", ColumnType.INT32, false, "the input token at this position"));
+        list.add(new TableColumn("token", ColumnType.STRING, false, "its text"));
+        list.add(new TableColumn("next_id", ColumnType.INT32, true, "the true next token; null at the document's end"));
+        for (int j = 1; j <= topK; j++) {
+            list.add(new TableColumn("top" + j + "_id", ColumnType.INT32, false, "the layer's " + ordinal(j) + " most likely token"));
+            list.add(new TableColumn("top" + j + "_token", ColumnType.STRING, false, "its text"));
+            list.add(new TableColumn("top" + j + "_prob", ColumnType.FLOAT32, false, "its probability"));
+            list.add(new TableColumn("top" + j + "_logit", ColumnType.FLOAT32, false, "its logit"));
+        }
+        list.add(new TableColumn("logprob_next", ColumnType.FLOAT64, true, "log p(next token) under the layer, nats; null at the end"));
+        list.add(new TableColumn("rank_final_top1", ColumnType.INT32, false, "rank of the final layer's top-1 token"));
+        list.add(new TableColumn("rank_next", ColumnType.INT32, true, "rank of the true next token; null at the end"));
+        list.add(new TableColumn("rank_input", ColumnType.INT32, false, "rank of the input token"));
+        list.add(new TableColumn("kl_final", ColumnType.FLOAT64, false, "KL(final ‖ layer), nats"));
+        list.add(new TableColumn("kl_input", ColumnType.FLOAT64, false, "KL(layer 0 ‖ layer), nats"));
+        list.add(new TableColumn("entropy", ColumnType.FLOAT64, false, "entropy of the layer's distribution, nats"));
+        return List.copyOf(list);
+    }
+
+    private static String ordinal(int j) {
+        return switch (j) {
+            case 1 -> "1st";
+            case 2 -> "2nd";
+            case 3 -> "3rd";
+            default -> j + "th";
+        };
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    public List<TableColumn> columns() {
+        return columns;
+    }
+
+    /** Rows held. */
+    public int size() {
+        return size;
+    }
+
+    /** Forgets the rows, keeping the arrays for reuse. */
+    public void clear() {
+        size = 0;
+    }
+
+    /**
+     * Appends the rows of one lens result: every layer of {@code layers} at the window positions
+     * {@code [from, to)}, layer-major within each position's group (rows sorted by position, then layer).
+     *
+     * @param lens           the lens of the window, with top-k ≥ this table's
+     * @param tokens         {@code [T]} the window's tokens
+     * @param following      the token after the window (the last position's next token), or −1 at the document's end
+     * @param docIndex       the document's index
+     * @param windowIndex    the window's index in the document
+     * @param windowStart    the document position of the window's first token
+     * @param from           first window position to write
+     * @param to             one past the last window position to write
+     * @param layers         layers to write, each in [0, n_layer]
+     */
+    public void add(LensResult lens, int[] tokens, int following, int docIndex, int windowIndex, int windowStart,
+                    int from, int to, int[] layers) {
+        Objects.checkFromToIndex(from, to, lens.nTokens());
+        if (tokens.length != lens.nTokens()) {
+            throw new IllegalArgumentException("tokens has " + tokens.length + " ids but the lens has " + lens.nTokens() + " positions");
+        }
+        if (lens.topK() < topK) {
+            throw new IllegalArgumentException("the lens kept the top " + lens.topK() + " tokens; the table needs " + topK);
+        }
+        for (int l : layers) {
+            Objects.checkIndex(l, lens.nLayers() + 1);
+        }
+        ensure(size + (to - from) * layers.length);
+        for (int pos = from; pos < to; pos++) {
+            int next = pos + 1 < tokens.length ? tokens[pos + 1] : following;
+            String inputText = tokenText.apply(tokens[pos]);
+            for (int l : layers) {
+                int r = size++;
+                doc[r] = docIndex;
+                window[r] = windowIndex;
+                layer[r] = l;
+                position[r] = windowStart + pos;
+                context[r] = pos + 1;
+                tokenId[r] = tokens[pos];
+                token[r] = inputText;
+                nextId[r] = next;
+                noNext[r] = next < 0;
+                for (int j = 0; j < topK; j++) {
+                    int id = lens.topTokenId(l, pos, j);
+                    topId[j][r] = id;
+                    topToken[j][r] = tokenText.apply(id);
+                    topProb[j][r] = lens.topProb(l, pos, j);
+                    topLogit[j][r] = lens.topLogit(l, pos, j);
+                }
+                logProbNext[r] = lens.logProbOfNextToken(l, pos);
+                rankFinalTop1[r] = lens.rankOfFinalTop1(l, pos);
+                rankNext[r] = lens.rankOfNextToken(l, pos);
+                rankInput[r] = lens.rankOfInputToken(l, pos);
+                klFinal[r] = lens.klToFinal(l, pos);
+                klInput[r] = lens.klToInput(l, pos);
+                entropy[r] = lens.entropy(l, pos);
+            }
+        }
+    }
+
+    /**
+     * The values of column {@code index} of {@link #columns()}: an {@code int[]}, {@code float[]}, {@code double[]}
+     * or {@code String[]} (by the column's type) of at least {@link #size()} entries; only the first size() are rows.
+     * The array is the table's own: read it before the next {@link #add}.
+     */
+    public Object values(int index) {
+        Objects.checkIndex(index, columns.size());
+        int fixed = 8;
+        if (index < fixed) {
+            return switch (index) {
+                case 0 -> doc;
+                case 1 -> window;
+                case 2 -> layer;
+                case 3 -> position;
+                case 4 -> context;
+                case 5 -> tokenId;
+                case 6 -> token;
+                default -> nextId;
+            };
+        }
+        int top = index - fixed;
+        if (top < 4 * topK) {
+            int j = top / 4;
+            return switch (top % 4) {
+                case 0 -> topId[j];
+                case 1 -> topToken[j];
+                case 2 -> topProb[j];
+                default -> topLogit[j];
+            };
+        }
+        return switch (top - 4 * topK) {
+            case 0 -> logProbNext;
+            case 1 -> rankFinalTop1;
+            case 2 -> rankNext;
+            case 3 -> rankInput;
+            case 4 -> klFinal;
+            case 5 -> klInput;
+            default -> entropy;
+        };
+    }
+
+    /** For a nullable column, which rows are null ({@code [capacity]}, the first size() are rows); null for other columns. */
+    public boolean[] nulls(int index) {
+        return columns.get(index).nullable() ? noNext : null;
+    }
+
+    /** Whether row {@code row} of column {@code index} is null. */
+    public boolean isNull(int index, int row) {
+        Objects.checkIndex(row, size);
+        boolean[] nulls = nulls(index);
+        return nulls != null && nulls[row];
+    }
+
+    private void ensure(int needed) {
+        if (needed > capacity) {
+            allocate(Math.max(needed, capacity * 2));
+        }
+    }
+
+    private void allocate(int n) {
+        doc = grow(doc, n);
+        window = grow(window, n);
+        layer = grow(layer, n);
+        position = grow(position, n);
+        context = grow(context, n);
+        tokenId = grow(tokenId, n);
+        token = token == null ? new String[n] : Arrays.copyOf(token, n);
+        nextId = grow(nextId, n);
+        noNext = noNext == null ? new boolean[n] : Arrays.copyOf(noNext, n);
+        for (int j = 0; j < topK; j++) {
+            topId[j] = grow(topId[j], n);
+            topToken[j] = topToken[j] == null ? new String[n] : Arrays.copyOf(topToken[j], n);
+            topProb[j] = topProb[j] == null ? new float[n] : Arrays.copyOf(topProb[j], n);
+            topLogit[j] = topLogit[j] == null ? new float[n] : Arrays.copyOf(topLogit[j], n);
+        }
+        logProbNext = grow(logProbNext, n);
+        rankFinalTop1 = grow(rankFinalTop1, n);
+        rankNext = grow(rankNext, n);
+        rankInput = grow(rankInput, n);
+        klFinal = grow(klFinal, n);
+        klInput = grow(klInput, n);
+        entropy = grow(entropy, n);
+        capacity = n;
+    }
+
+    private static int[] grow(int[] a, int n) {
+        return a == null ? new int[n] : Arrays.copyOf(a, n);
+    }
+
+    private static double[] grow(double[] a, int n) {
+        return a == null ? new double[n] : Arrays.copyOf(a, n);
+    }
+}

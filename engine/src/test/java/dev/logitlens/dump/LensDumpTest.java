@@ -1,0 +1,290 @@
+package dev.logitlens.dump;
+
+import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
+import dev.logitlens.corpus.Corpus;
+import dev.logitlens.corpus.Windows;
+import dev.logitlens.io.NpyWriter;
+import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.LensResult;
+import dev.logitlens.model.Gpt2Config;
+import dev.logitlens.model.Json;
+import dev.logitlens.table.LensRowsFormat;
+import dev.logitlens.testing.CsvReader;
+import dev.logitlens.testing.GgufWriter;
+import dev.logitlens.testing.TableAssertions;
+import dev.logitlens.testing.TinyGpt2;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The dump end to end on a generated model: every format against the lens of each window, resume, refusal. */
+class LensDumpTest {
+
+    private static final Gpt2Config CONFIG = TinyGpt2.config(53, 12, 32, 4, 2);
+    private static final int[][] DOCUMENTS = documents();
+
+    @TempDir
+    static Path shared;
+
+    static LensModel model;
+    static Path corpusFile;
+
+    @BeforeAll
+    static void open() throws IOException {
+        Path file = new GgufWriter(TinyGpt2.generate(CONFIG, 11, 4, true)).write(shared.resolve("m.gguf"));
+        model = LensModel.open(file, LensSettings.defaults().withThreads(2));
+        StringBuilder jsonl = new StringBuilder();
+        for (int[] document : DOCUMENTS) {
+            jsonl.append("{\"tokens\": ").append(Arrays.toString(document)).append("}\n");
+        }
+        corpusFile = Files.writeString(shared.resolve("corpus.jsonl"), jsonl);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    // The lens of a window here and in the dump can differ by an ulp of exp (the JIT's state differs between the
+    // calls), so real-valued statistics are compared to 1e-5; ids, ranks and positions exactly.
+
+    /** Lengths 5, 12 (one full window), 30 (several), 1 (no next token at all), 13. */
+    private static int[][] documents() {
+        SplittableRandom random = new SplittableRandom(5);
+        int[] lengths = {5, 12, 30, 1, 13};
+        int[][] documents = new int[lengths.length][];
+        for (int d = 0; d < lengths.length; d++) {
+            documents[d] = random.ints(lengths[d], 0, CONFIG.nVocab()).toArray();
+        }
+        return documents;
+    }
+
+    private static DumpSettings settings(int window, int stride, int[] layers, int shardDocuments, LensRowsFormat... formats) {
+        return new DumpSettings(3, layers, window, stride, false, List.of(formats), shardDocuments, 1_000_000);
+    }
+
+    private static LensDump.Summary dump(Path folder, DumpSettings settings) throws IOException {
+        return new LensDump(model, "m.gguf", Corpus.open(corpusFile, "text"), folder, settings).run(DumpProgress.NONE);
+    }
+
+    /** All rows of the CSV parts, in part order. */
+    private static List<Map<String, String>> csvRows(Path folder) throws IOException {
+        List<Map<String, String>> rows = new ArrayList<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path part : files.filter(p -> p.getFileName().toString().matches("part-\\d+\\.csv")).sorted().toList()) {
+                rows.addAll(CsvReader.rows(Files.readString(part)));
+            }
+        }
+        return rows;
+    }
+
+    @Test
+    void everyFormatHoldsTheLensOfEachWindow() throws IOException, SQLException {
+        Path folder = shared.resolve("all-formats");
+        int window = 8;
+        int stride = 5;
+        int[] layers = {0, 2};
+        LensDump.Summary summary = dump(folder, settings(window, stride, layers, 2,
+                LensRowsFormat.CSV, LensRowsFormat.JSONL, LensRowsFormat.PARQUET, LensRowsFormat.NPY));
+        assertEquals(5, summary.documents());
+        assertEquals(3, summary.shardsWritten());
+        int expectedRows = Arrays.stream(DOCUMENTS).mapToInt(d -> d.length * layers.length).sum();
+        assertEquals(expectedRows, summary.rowsWritten());
+
+        List<Map<String, String>> rows = csvRows(folder);
+        assertEquals(expectedRows, rows.size());
+        LensOptions options = LensOptions.defaults().withTopK(3).withThreads(2);
+        int r = 0;
+        for (int d = 0; d < DOCUMENTS.length; d++) {
+            int[] tokens = DOCUMENTS[d];
+            for (Windows.Window w : Windows.plan(tokens.length, window, stride)) {
+                int end = w.start() + w.length();
+                int[] windowTokens = Arrays.copyOfRange(tokens, w.start(), end);
+                int following = end < tokens.length ? tokens[end] : -1;
+                LensResult lens = model.run(windowTokens, following, options);
+                for (int p = w.emitFrom(); p < w.length(); p++) {
+                    int position = w.start() + p;
+                    for (int layer : layers) {
+                        Map<String, String> row = rows.get(r++);
+                        String where = "doc " + d + " position " + position + " layer " + layer;
+                        assertEquals(Integer.toString(d), row.get("doc"), where);
+                        assertEquals(Integer.toString(w.index()), row.get("window"), where);
+                        assertEquals(Integer.toString(layer), row.get("layer"), where);
+                        assertEquals(Integer.toString(position), row.get("position"), where);
+                        assertEquals(Integer.toString(p + 1), row.get("context"), where);
+                        assertEquals(Integer.toString(tokens[position]), row.get("token_id"), where);
+                        assertEquals(Integer.toString(tokens[position]), row.get("token"), where);
+                        boolean last = position + 1 == tokens.length;
+                        assertEquals(last ? "" : Integer.toString(tokens[position + 1]), row.get("next_id"), where);
+                        assertEquals(last ? "" : Integer.toString(lens.rankOfNextToken(layer, p)), row.get("rank_next"), where);
+                        if (!last) {
+                            assertEquals(lens.logProbOfNextToken(layer, p), Double.parseDouble(row.get("logprob_next")), 1e-5, where);
+                        }
+                        for (int j = 0; j < 3; j++) {
+                            assertEquals(Integer.toString(lens.topTokenId(layer, p, j)), row.get("top" + (j + 1) + "_id"), where);
+                            assertEquals(lens.topProb(layer, p, j), Float.parseFloat(row.get("top" + (j + 1) + "_prob")), 1e-6, where);
+                            assertEquals(lens.topLogit(layer, p, j), Float.parseFloat(row.get("top" + (j + 1) + "_logit")), where);
+                        }
+                        assertEquals(Integer.toString(lens.rankOfFinalTop1(layer, p)), row.get("rank_final_top1"), where);
+                        assertEquals(Integer.toString(lens.rankOfInputToken(layer, p)), row.get("rank_input"), where);
+                        assertEquals(lens.klToFinal(layer, p), Double.parseDouble(row.get("kl_final")), 1e-5, where);
+                        assertEquals(lens.klToInput(layer, p), Double.parseDouble(row.get("kl_input")), 1e-5, where);
+                        assertEquals(lens.entropy(layer, p), Double.parseDouble(row.get("entropy")), 1e-5, where);
+                    }
+                }
+            }
+        }
+        assertOtherFormatsAgree(folder, rows);
+        List<String> docs = Files.readAllLines(folder.resolve("part-00001.docs.jsonl"));
+        assertEquals(2, docs.size());
+        Map<String, Object> third = Json.asObject(Json.parse(docs.getFirst()), "doc");
+        assertEquals(2L, third.get("doc"));
+        assertEquals(30L, third.get("tokens"));
+        assertEquals((long) Windows.plan(30, window, stride).size(), third.get("windows"));
+        assertEquals(60L, third.get("rows"));
+    }
+
+    /** JSONL, NPY and Parquet hold the same rows as CSV. */
+    private static void assertOtherFormatsAgree(Path folder, List<Map<String, String>> rows) throws IOException, SQLException {
+        List<Object> json = new ArrayList<>();
+        List<ByteBuffer> rankNext = new ArrayList<>();
+        List<ByteBuffer> topIds = new ArrayList<>();
+        List<ByteBuffer> klFinal = new ArrayList<>();
+        for (int part = 0; part < 3; part++) {
+            String stem = String.format("part-%05d", part);
+            for (String line : Files.readAllLines(folder.resolve(stem + ".jsonl"))) {
+                json.add(Json.parse(line));
+            }
+            Path npy = folder.resolve(stem + ".npy");
+            assertTrue(Files.isDirectory(npy));
+            long rowsInPart = NpyWriter.readShape(npy.resolve("doc.npy"))[0];
+            assertEquals(3, NpyWriter.readShape(npy.resolve("top_ids.npy"))[1]);
+            assertEquals(rowsInPart, NpyWriter.readShape(npy.resolve("top_ids.npy"))[0]);
+            rankNext.add(NpyWriter.readPayload(npy.resolve("rank_next.npy"), "<i4"));
+            topIds.add(NpyWriter.readPayload(npy.resolve("top_ids.npy"), "<i4"));
+            klFinal.add(NpyWriter.readPayload(npy.resolve("kl_final.npy"), "<f8"));
+        }
+        assertEquals(rows.size(), json.size());
+        int r = 0;
+        for (int part = 0; part < 3; part++) {
+            while (rankNext.get(part).hasRemaining()) {
+                Map<String, String> row = rows.get(r);
+                Map<String, Object> object = Json.asObject(json.get(r), "row");
+                String next = row.get("rank_next");
+                assertEquals(next.isEmpty() ? null : Long.parseLong(next), object.get("rank_next"));
+                assertEquals(next.isEmpty() ? -1 : Integer.parseInt(next), rankNext.get(part).getInt());
+                Map<String, Object> top2 = Json.asObject(Json.asArray(object.get("top"), "top").get(1), "top2");
+                assertEquals(Long.parseLong(row.get("top2_id")), top2.get("id"));
+                assertEquals(Double.parseDouble(row.get("kl_final")), Json.asDouble(object.get("kl_final"), "kl"), 0);
+                for (int j = 1; j <= 3; j++) {
+                    assertEquals(Integer.parseInt(row.get("top" + j + "_id")), topIds.get(part).getInt());
+                }
+                assertEquals(Double.parseDouble(row.get("kl_final")), klFinal.get(part).getDouble(), 0);
+                r++;
+            }
+        }
+        assertEquals(rows.size(), r);
+
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = duck.createStatement()) {
+            String glob = folder.resolve("part-*.parquet").toString().replace("'", "''");
+            try (ResultSet result = sql.executeQuery("SELECT count(*), count(rank_next), sum(kl_final), max(top3_token) "
+                    + "FROM read_parquet('" + glob + "')")) {
+                assertTrue(result.next());
+                assertEquals(rows.size(), result.getLong(1));
+                assertEquals(rows.stream().filter(row -> !row.get("rank_next").isEmpty()).count(), result.getLong(2));
+                double kl = rows.stream().mapToDouble(row -> Double.parseDouble(row.get("kl_final"))).sum();
+                assertEquals(kl, result.getDouble(3), 1e-9 * Math.max(1, kl));
+            }
+            try (ResultSet result = sql.executeQuery("SELECT doc, position, layer, top1_prob, entropy FROM read_parquet('" + glob
+                    + "') ORDER BY doc, position, layer")) {
+                for (Map<String, String> row : rows) {
+                    assertTrue(result.next());
+                    assertEquals(Integer.parseInt(row.get("doc")), result.getInt(1));
+                    assertEquals(Integer.parseInt(row.get("position")), result.getInt(2));
+                    assertEquals(Integer.parseInt(row.get("layer")), result.getInt(3));
+                    assertEquals(Float.parseFloat(row.get("top1_prob")), result.getFloat(4));
+                    assertEquals(Double.parseDouble(row.get("entropy")), result.getDouble(5));
+                }
+                assertFalse(result.next());
+            }
+        }
+    }
+
+    @Test
+    void aRerunSkipsTheDoneShardsAndRedoesTheRest() throws IOException {
+        DumpSettings settings = settings(12, 12, new int[] {0, 1, 2}, 1, LensRowsFormat.CSV);
+        Path whole = shared.resolve("whole");
+        assertEquals(5, dump(whole, settings).shardsWritten());
+        List<Map<String, String>> expected = csvRows(whole);
+
+        Path resumed = shared.resolve("resumed");
+        dump(resumed, settings);
+        // a crash while shard 2 was being finished: its CSV is there, its documents file (written last) is not;
+        // shards 3 and 4 were never written; a temporary file was left behind
+        Files.delete(resumed.resolve("part-00002.docs.jsonl"));
+        Files.delete(resumed.resolve("part-00003.docs.jsonl"));
+        Files.delete(resumed.resolve("part-00003.csv"));
+        Files.delete(resumed.resolve("part-00004.docs.jsonl"));
+        Files.delete(resumed.resolve("part-00004.csv"));
+        Files.writeString(resumed.resolve("part-00002.csv"), "a half-written file");
+        Path leftover = Files.writeString(resumed.resolve(".part-00003.csv123.partial"), "half");
+        int[] documentsSeen = {0};
+        LensDump.Summary again = new LensDump(model, "m.gguf", Corpus.open(corpusFile, "text"), resumed, settings)
+                .run((done, documents, bytesDone, bytes, tokens) -> documentsSeen[0] = done);
+        assertEquals(2, again.documentsSkipped());
+        assertEquals(3, again.shardsWritten());
+        assertEquals(5, documentsSeen[0]);
+        assertFalse(Files.exists(leftover), "temporary files of the interrupted run are removed");
+        TableAssertions.assertSameRows(expected, csvRows(resumed));
+
+        LensDump.Summary nothingLeft = dump(resumed, settings);
+        assertEquals(5, nothingLeft.documentsSkipped());
+        assertEquals(0, nothingLeft.shardsWritten());
+    }
+
+    @Test
+    void aFolderOfAnotherDumpIsRefused() throws IOException {
+        Path folder = shared.resolve("refused");
+        dump(folder, settings(12, 12, new int[] {0, 2}, 10, LensRowsFormat.CSV));
+        DumpException e = assertThrows(DumpException.class,
+                () -> dump(folder, settings(12, 6, new int[] {0, 2}, 10, LensRowsFormat.CSV)));
+        assertTrue(e.getMessage().contains("other settings") && e.getMessage().contains("settings: was"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"stride\":12"), e.getMessage());
+
+        Path file = Files.writeString(shared.resolve("a-file"), "x");
+        assertThrows(DumpException.class, () -> dump(file, settings(12, 12, new int[] {0}, 10, LensRowsFormat.CSV)));
+        DumpException window = assertThrows(DumpException.class,
+                () -> dump(shared.resolve("w"), settings(13, 13, new int[] {0}, 10, LensRowsFormat.CSV)));
+        assertTrue(window.getMessage().contains("context of 12"), window.getMessage());
+        DumpException layers = assertThrows(DumpException.class,
+                () -> dump(shared.resolve("l"), settings(12, 12, new int[] {0, 3}, 10, LensRowsFormat.CSV)));
+        assertTrue(layers.getMessage().contains("0..2"), layers.getMessage());
+        IOException text = assertThrows(IOException.class, () -> new LensDump(model, "m.gguf",
+                Corpus.open(Files.writeString(shared.resolve("t.txt"), "words\n"), "text"), shared.resolve("t"),
+                settings(12, 12, new int[] {0}, 10, LensRowsFormat.CSV)).run(DumpProgress.NONE));
+        assertTrue(text.getMessage().contains("not GPT-2's"), text.getMessage());
+    }
+}
