@@ -3,6 +3,7 @@
 #   cmake, a C/C++ compiler, make, git  - the native shim and ggml
 #   npm                                 - fetches ggml's sources (the node-llama-cpp package) once
 #   maven                               - the Java build
+#   chromium, fonts-dejavu-core         - headless rendering of the HTML plots in the tests (PlotTest)
 # A JDK 25 must be present already (scripts/java-home.sh finds it): Debian 12 packages none.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ command -v make >/dev/null || need+=(make)
 command -v git >/dev/null || need+=(git)
 command -v npm >/dev/null || need+=(npm)
 command -v mvn >/dev/null || need+=(maven)
+command -v chromium >/dev/null || need+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"

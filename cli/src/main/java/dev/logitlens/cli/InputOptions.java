@@ -4,6 +4,7 @@ import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
@@ -13,8 +14,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The input of a single-text command: token ids, a text, or a text file (exactly one). */
+/** The input of a single-text command: a text (positional or {@code --text}), token ids, or a text file (exactly one). */
 final class InputOptions {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT",
+            description = "A text, tokenised with GPT-2's byte-pair encoding (like --text).")
+    String positional;
 
     @Option(names = "--tokens", paramLabel = "IDS", split = ",", description = "Token ids, comma-separated (e.g. 464,3290).")
     int[] tokens;
@@ -27,11 +32,12 @@ final class InputOptions {
 
     /** The token ids, validated against the model's vocabulary and context. */
     int[] resolve(CommandSpec spec, Gpt2Config config) throws IOException {
-        int given = (tokens != null ? 1 : 0) + (text != null ? 1 : 0) + (file != null ? 1 : 0);
+        int given = (positional != null ? 1 : 0) + (tokens != null ? 1 : 0) + (text != null ? 1 : 0) + (file != null ? 1 : 0);
         if (given != 1) {
-            throw new ParameterException(spec.commandLine(), "give exactly one of --tokens, --text or --file");
+            throw new ParameterException(spec.commandLine(), "give exactly one input: a TEXT, --tokens, --text or --file");
         }
-        int[] ids = tokens != null ? tokens : tokenize(spec, config, text != null ? text : readUtf8(file));
+        String words = positional != null ? positional : text;
+        int[] ids = tokens != null ? tokens : tokenize(spec, config, words != null ? words : readUtf8(file));
         if (ids.length == 0) {
             throw new ParameterException(spec.commandLine(), "the input has no tokens");
         }

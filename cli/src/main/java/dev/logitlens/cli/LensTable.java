@@ -1,70 +1,133 @@
 package dev.logitlens.cli;
 
-import dev.logitlens.lens.LensResult;
+import dev.logitlens.view.ColorScale;
+import dev.logitlens.view.LensView;
+import dev.logitlens.view.PlotLayout;
+import dev.logitlens.view.TokenLabels;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.function.IntFunction;
 
 /**
- * The lens as a terminal table, after the heat maps of the original post: one row per layer (the
- * embeddings row "in" included), one column per position, each cell the layer's top-1 token, its
- * background coloured by that token's probability (white → deep blue); a cell whose top-1 is already
- * the true next token is marked with '*'.
+ * The lens as a terminal table, after the heat maps of the original post: one row per layer (the embeddings
+ * row "in" included; the final layer at the top unless top-down), one column per position shown, each cell the
+ * layer's top-1 token, its background the {@link LensView}'s colour (24-bit ANSI colour, the same scale as the
+ * pictures); a cell whose top-1 is already the true next token is marked with '*'. Above the grid are the true
+ * next tokens ('*' where the final layer predicts them, the post's "(*)"), below it the input tokens (swapped
+ * when top-down). Spaces in tokens show as '·', control characters as escapes.
  */
 final class LensTable {
 
-    private static final int CELL = 9;
+    static final int CELL = 9;
+    private static final int LABEL = 6;
+    private static final int BAR = 40;
     private static final String RESET = "\u001b[0m";
 
-    private final LensResult lens;
-    private final int[] tokens;
+    private final LensView view;
     private final IntFunction<String> tokenText;
 
-    LensTable(LensResult lens, int[] tokens, IntFunction<String> tokenText) {
-        this.lens = lens;
-        this.tokens = tokens;
+    LensTable(LensView view, IntFunction<String> tokenText) {
+        this.view = view;
         this.tokenText = tokenText;
     }
 
     void print(PrintWriter out, boolean colour, boolean topDown) {
-        out.print(pad("", 6));
-        for (int token : tokens) {
-            out.print(' ');
-            out.print(pad(clip(tokenText.apply(token)), CELL));
+        if (topDown) {
+            inputRow(out);
+        } else {
+            nextRow(out);
         }
-        out.println();
-        int layers = lens.nLayers();
+        int layers = view.nLayers();
         for (int i = 0; i <= layers; i++) {
             int layer = topDown ? i : layers - i;
-            out.print(pad(layer == 0 ? "in" : "h" + layer, 6));
-            for (int pos = 0; pos < tokens.length; pos++) {
-                int top = lens.topTokenId(layer, pos, 0);
-                boolean predictsNext = pos + 1 < tokens.length && top == tokens[pos + 1];
-                String text = pad((predictsNext ? "*" : "") + clip(tokenText.apply(top)), CELL);
+            out.print(pad(PlotLayout.layerName(layer), LABEL));
+            for (int pos = view.start(); pos < view.end(); pos++) {
+                boolean predictsNext = view.predictsNext(layer, pos);
+                String text = pad(cellText(predictsNext ? "*" : "", tokenText.apply(view.labelTokenId(layer, pos))), CELL);
                 out.print(' ');
-                out.print(colour ? background(lens.topProb(layer, pos, 0)) + text + RESET : text);
+                out.print(colour ? background(view.rgb(layer, pos)) + text + RESET : text);
             }
             out.println();
         }
-        out.println("rows: layers (in = embeddings); cells: top-1 token" + (colour ? ", shaded by its probability" : "")
-                + "; * = the true next token");
+        if (topDown) {
+            nextRow(out);
+        } else {
+            inputRow(out);
+        }
+        out.println("rows: layers (in = embeddings, hN = after block N); columns: positions " + view.start() + "\u2013"
+                + (view.end() - 1) + "; cells: each layer's top-1 token; * = the true next token");
+        out.println("colour: " + view.title() + " (" + view.scaleDescription() + ")" + (colour ? "" : " [colour off]"));
+        if (colour) {
+            colourBar(out);
+        }
     }
 
-    /** A 256-colour background from white (p = 0) to deep blue (p = 1), with black or white text. */
-    private static String background(double p) {
-        int[] ramp = {231, 195, 159, 123, 117, 81, 75, 69, 33, 27, 21, 19};
-        int step = (int) Math.min(ramp.length - 1, Math.floor(p * ramp.length));
-        String foreground = step >= 8 ? "\u001b[97m" : "\u001b[30m";
-        return "\u001b[48;5;" + ramp[step] + "m" + foreground;
+    private void nextRow(PrintWriter out) {
+        out.print(pad("next", LABEL));
+        for (int pos = view.start(); pos < view.end(); pos++) {
+            int next = view.nextTokenId(pos);
+            out.print(' ');
+            out.print(pad(next < 0 ? "" : cellText(view.predictsNext(view.nLayers(), pos) ? "*" : "", tokenText.apply(next)), CELL));
+        }
+        out.println();
     }
 
-    /** A token as one short line: whitespace made visible, cut to the cell width. */
-    static String clip(String text) {
-        String visible = text.replace("\n", "\\n").replace("\t", "\\t").replace(' ', '·');
-        return visible.length() <= CELL ? visible : visible.substring(0, CELL - 1) + "…";
+    private void inputRow(PrintWriter out) {
+        int[] tokens = view.tokens();
+        out.print(pad("input", LABEL));
+        for (int pos = view.start(); pos < view.end(); pos++) {
+            out.print(' ');
+            out.print(pad(cellText("", tokenText.apply(tokens[pos])), CELL));
+        }
+        out.println();
+    }
+
+    /** The colour scale: its first label, {@value #BAR} coloured cells from position 0 to 1, its last label. */
+    private void colourBar(PrintWriter out) {
+        List<LensView.Tick> ticks = view.ticks();
+        StringBuilder bar = new StringBuilder(pad("scale", LABEL)).append(' ').append(ticks.getFirst().label()).append(' ');
+        for (int i = 0; i < BAR; i++) {
+            bar.append(background(view.colorScale().rgb((i + 0.5) / BAR))).append(' ');
+        }
+        bar.append(RESET).append(' ').append(ticks.getLast().label());
+        out.println(bar);
+    }
+
+    /** A 24-bit background colour with black or white text, whichever contrasts more. */
+    static String background(int rgb) {
+        String foreground = ColorScale.needsLightText(rgb) ? "\u001b[97m" : "\u001b[30m";
+        return "\u001b[48;2;" + (rgb >> 16 & 0xff) + ";" + (rgb >> 8 & 0xff) + ";" + (rgb & 0xff) + "m" + foreground;
+    }
+
+    /** A mark and a token as one short line: whitespace made visible, cut to the cell width. */
+    static String cellText(String mark, String token) {
+        return mark + clip(token, CELL - mark.length());
+    }
+
+    /** A token as one short line: spaces as '·', control characters as escapes, at most {@code width} characters. */
+    static String clip(String text, int width) {
+        return TokenLabels.clip(TokenLabels.visible(text).replace(' ', '\u00b7'), width);
     }
 
     private static String pad(String text, int width) {
-        return text.length() >= width ? text : text + " ".repeat(width - text.length());
+        int length = text.codePointCount(0, text.length());
+        return length >= width ? text : text + " ".repeat(width - length);
+    }
+
+    /**
+     * The position range {@code [start, end)} of a command's {@code --start}/{@code --end} (null: 0 and the input's
+     * length) for an input of {@code length} tokens; a usage error (exit 2) unless {@code 0 ≤ start < end ≤ length}.
+     */
+    static int[] range(CommandSpec spec, Integer start, Integer end, int length) {
+        int from = start == null ? 0 : start;
+        int to = end == null ? length : end;
+        if (from < 0 || to > length || from >= to) {
+            throw new ParameterException(spec.commandLine(), "--start " + from + " --end " + to
+                    + ": the range must satisfy 0 <= start < end <= " + length + " (the input's tokens)");
+        }
+        return new int[] {from, to};
     }
 }

@@ -8,7 +8,10 @@ import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Json;
 import dev.logitlens.runtime.ProjectionPrecision;
 import dev.logitlens.runtime.ResidualMode;
-import dev.logitlens.tokenizer.Gpt2Tokenizer;
+import dev.logitlens.table.LensRows;
+import dev.logitlens.table.LensRowsFormat;
+import dev.logitlens.tokenizer.TokenTexts;
+import dev.logitlens.view.LensView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Ansi;
 import picocli.CommandLine.Mixin;
@@ -24,13 +27,19 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.IntFunction;
 
-/** {@code logitlens run}: the lens of one input, as a table in the terminal or as JSON. */
+/**
+ * {@code logitlens run}: the lens of one input, as a heat-map table in the terminal ({@link LensTable}: rows =
+ * layers, columns = positions, cells = each layer's top-1 token coloured by {@code --view}), or with
+ * {@code --format json|csv} every statistic of every cell. {@code --start}/{@code --end} choose the positions
+ * shown (all three formats); the model always sees the whole input.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Decode every layer at every position of one input and show what each layer predicts:",
-                "a table of top-1 tokens shaded by probability, or JSON with every statistic."})
+        description = "Decode every layer at every position of one input and show what each layer predicts:"
+                + " a table of top-1 tokens coloured by --view (rows = layers, columns = positions),"
+                + " or JSON / CSV (one row per layer and position) with every statistic.")
 final class RunCommand implements Callable<Integer> {
 
-    enum Format { table, json }
+    enum Format { table, json, csv }
 
     enum ColorMode { auto, always, never }
 
@@ -43,11 +52,30 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     InputOptions input;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "table or json (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--format", paramLabel = "FORMAT", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
     Format format = Format.table;
 
-    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens per cell in JSON (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens per cell in JSON and CSV (default: ${DEFAULT-VALUE}).")
     int topK = 5;
+
+    @Option(names = "--view", paramLabel = "VIEW",
+            description = "What colours the table: logit, prob, rank or kl (default: prob).")
+    LensView.Kind view = LensView.Kind.PROB;
+
+    @Option(names = "--compare", paramLabel = "REF",
+            description = "Reference of the rank and kl views: final (rank of the final layer's top-1, KL(final || layer))"
+                    + " or input (rank of the input token, KL(layer 0 || layer)) (default: final).")
+    LensView.Reference compare = LensView.Reference.FINAL;
+
+    @Option(names = "--start", paramLabel = "N", description = "First position shown, from 0 (default: 0).")
+    Integer start;
+
+    @Option(names = "--end", paramLabel = "N", description = "One past the last position shown (default: the input's length).")
+    Integer end;
+
+    @Option(names = "--kl-max", paramLabel = "NATS",
+            description = "KL at which the kl view's colour saturates, nats (default: ${DEFAULT-VALUE}, as in the post).")
+    double klMax = LensView.DEFAULT_KL_MAX;
 
     @Option(names = "--kernel", paramLabel = "KERNEL",
             description = "auto (jvm on the CPU, native on CUDA), native (ggml) or jvm (Vector API) (default: ${DEFAULT-VALUE}).")
@@ -71,6 +99,7 @@ final class RunCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
+        LensView.Spec viewSpec = viewSpec(spec, view, compare, klMax);
         LensSettings settings = LensSettings.defaults()
                 .withBackend(modelOptions.backend)
                 .withThreads(modelOptions.threads)
@@ -79,14 +108,16 @@ final class RunCommand implements Callable<Integer> {
                 .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);
         try (LensModel model = LensModel.open(modelOptions.modelPath(), settings)) {
             int[] tokens = input.resolve(spec, model.config());
+            int[] range = LensTable.range(spec, start, end, tokens.length);
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
                     .withThreads(modelOptions.threads));
-            IntFunction<String> text = tokenText(model.config().nVocab());
+            IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();
-            if (format == Format.json) {
-                out.println(Json.write(json(lens, tokens, text)));
-            } else {
-                new LensTable(lens, tokens, text).print(out, colour(), topDown);
+            switch (format) {
+                case json -> out.println(Json.write(json(lens, tokens, text, range[0], range[1])));
+                case csv -> csv(out, lens, tokens, text, range[0], range[1]);
+                case table -> new LensTable(LensView.of(lens, tokens, viewSpec, range[0], range[1]), text)
+                        .print(out, colour(), topDown);
             }
             out.flush();
         }
@@ -94,6 +125,11 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private boolean colour() {
+        return colour(color);
+    }
+
+    /** Whether {@code --color} asks for ANSI colours (auto: when picocli finds a terminal). */
+    static boolean colour(ColorMode color) {
         return switch (color) {
             case always -> true;
             case never -> false;
@@ -101,19 +137,39 @@ final class RunCommand implements Callable<Integer> {
         };
     }
 
-    private static IntFunction<String> tokenText(int vocabSize) {
-        if (vocabSize == Gpt2Tokenizer.VOCAB_SIZE) {
-            Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
-            return tokenizer::tokenText;
+    /** The view of {@code --view}, {@code --compare} and {@code --kl-max}; a usage error for a bad cap. */
+    static LensView.Spec viewSpec(CommandSpec spec, LensView.Kind kind, LensView.Reference reference, double klMax) {
+        try {
+            return LensView.Spec.of(kind, reference).withKlMax(klMax);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kl-max: " + e.getMessage());
         }
-        return Integer::toString;
     }
 
-    private static Map<String, Object> json(LensResult lens, int[] tokens, IntFunction<String> text) {
+    /**
+     * CSV, long format: one row per (layer, position) of the range, sorted by position then layer, the columns of
+     * {@link LensRows#columns(int)} (doc and window are 0: one text, one window), RFC 4180.
+     */
+    private static void csv(PrintWriter out, LensResult lens, int[] tokens, IntFunction<String> text, int from, int to)
+            throws java.io.IOException {
+        LensRows rows = new LensRows(lens.topK(), text);
+        int[] layers = new int[lens.nLayers() + 1];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = l;
+        }
+        rows.add(lens, tokens, -1, 0, 0, 0, from, to, layers);
+        LensRowsFormat.writeText(rows, out, false, true);
+    }
+
+    /**
+     * JSON: {@code tokens} (the whole input), {@code start} and {@code end} (the positions shown), and
+     * {@code layers[l][i]}: the cell of layer l at position {@code start + i}.
+     */
+    private static Map<String, Object> json(LensResult lens, int[] tokens, IntFunction<String> text, int from, int to) {
         List<Object> layers = new ArrayList<>();
         for (int layer = 0; layer <= lens.nLayers(); layer++) {
             List<Object> cells = new ArrayList<>();
-            for (int pos = 0; pos < lens.nTokens(); pos++) {
+            for (int pos = from; pos < to; pos++) {
                 List<Object> top = new ArrayList<>();
                 for (int j = 0; j < lens.topK(); j++) {
                     int id = lens.topTokenId(layer, pos, j);
@@ -145,6 +201,8 @@ final class RunCommand implements Callable<Integer> {
             tokenList.add(token);
         }
         root.put("tokens", tokenList);
+        root.put("start", from);
+        root.put("end", to);
         root.put("units", "nats");
         root.put("rank", "1 + #{v : z[v] > z[x]}");
         root.put("layers", layers);
