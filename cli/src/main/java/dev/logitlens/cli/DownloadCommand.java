@@ -19,8 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code logitlens download}: models by name into the Hugging Face cache, for later use offline. */
 @Command(name = "download", mixinStandardHelpOptions = true,
-        description = {"Download models into the Hugging Face cache (config.json + model.safetensors)",
-                "as huggingface_hub would: resumable, checked against the hub's sha256, shared",
+        description = {"Download models into the Hugging Face cache (config.json + model.safetensors).",
+                "As huggingface_hub would: resumable, checked against the hub's sha256, shared",
                 "with the Python tools. Prints each model's snapshot folder, which --model also",
                 "accepts. A model already in the cache is not fetched again."},
         footerHeading = "%nEnvironment:%n",

@@ -21,9 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code logitlens dump}: the lens of a whole corpus into files, in shards that a rerun resumes. */
 @Command(name = "dump", mixinStandardHelpOptions = true,
-        description = {"Run the lens over every document of a corpus and write every statistic of every (layer, position)",
-                "as JSONL, CSV, NPY or Parquet, in shards (part-NNNNN) written atomically. Rerunning the same",
-                "command over the same folder skips the documents already done."},
+        description = {"Write the lens of every document of a corpus as JSONL, CSV, Parquet or NPY.",
+                "Every statistic of every (layer, position), in shards (part-NNNNN) written atomically; documents",
+                "longer than the window are split (--stride). Rerunning the same command over the same folder skips",
+                "the documents already done."},
         footerHeading = "%nOutput:%n",
         footer = {"OUT/manifest.json: the model, the corpus and the settings; the columns with their units.",
                 "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,",

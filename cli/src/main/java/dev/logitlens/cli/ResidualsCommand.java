@@ -21,8 +21,9 @@ import java.util.concurrent.Callable;
 /** {@code logitlens residuals}: every layer's residual stream of one input, as .npy. */
 @Command(name = "residuals", mixinStandardHelpOptions = true,
         description = {
-                "Run the model once and write the residual stream after the embeddings and after each block,",
-                "normalised by ln_f (the logit lens's input), as a float32 .npy of shape [n_layer+1, T, n_embd]."})
+                "Write the residual stream of one input as .npy: [n_layer+1, T, n_embd] float32.",
+                "Row 0 is the stream after the embeddings, row l after block l, normalised by ln_f (the logit",
+                "lens's input) unless --raw or --no-affine says otherwise."})
 final class ResidualsCommand implements Callable<Integer> {
 
     @Spec

@@ -1,13 +1,9 @@
 package dev.logitlens.cli;
 
-import dev.logitlens.api.KernelChoice;
 import dev.logitlens.api.LensModel;
-import dev.logitlens.api.LensSettings;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Json;
-import dev.logitlens.runtime.ProjectionPrecision;
-import dev.logitlens.runtime.ResidualMode;
 import dev.logitlens.table.LensRows;
 import dev.logitlens.table.LensRowsFormat;
 import dev.logitlens.tokenizer.TokenTexts;
@@ -77,16 +73,8 @@ final class RunCommand implements Callable<Integer> {
             description = "KL at which the kl view's colour saturates, nats (default: ${DEFAULT-VALUE}, as in the post).")
     double klMax = LensView.DEFAULT_KL_MAX;
 
-    @Option(names = "--kernel", paramLabel = "KERNEL",
-            description = "auto (jvm on the CPU, native on CUDA), native (ggml) or jvm (Vector API) (default: ${DEFAULT-VALUE}).")
-    KernelChoice kernel = KernelChoice.AUTO;
-
-    @Option(names = "--precision", paramLabel = "TYPE",
-            description = "W_U precision of the native kernel: F32, F16, BF16 or Q8_0 (default: ${DEFAULT-VALUE}; not F32 needs --kernel native).")
-    ProjectionPrecision precision = ProjectionPrecision.F32;
-
-    @Option(names = "--no-affine", description = "Decode rows normalised without ln_f's gain and bias.")
-    boolean noAffine;
+    @Mixin
+    KernelOptions kernelOptions;
 
     @Option(names = "--top-down", description = "Put the embeddings row at the top (default: at the bottom, as in the post).")
     boolean topDown;
@@ -100,13 +88,7 @@ final class RunCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
         LensView.Spec viewSpec = viewSpec(spec, view, compare, klMax);
-        LensSettings settings = LensSettings.defaults()
-                .withBackend(modelOptions.backend)
-                .withThreads(modelOptions.threads)
-                .withKernel(kernel)
-                .withPrecision(precision)
-                .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);
-        try (LensModel model = LensModel.open(modelOptions.modelPath(), settings)) {
+        try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
             int[] tokens = input.resolve(spec, model.config());
             int[] range = LensTable.range(spec, start, end, tokens.length);
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))

@@ -25,9 +25,10 @@ import java.util.concurrent.Callable;
 
 /** {@code logitlens stats}: per-layer aggregates of the lens over a corpus. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
-        description = {"Per-layer aggregates of the lens over a corpus, in the units of the tuned-lens paper (Belrose et al.",
-                "2023): cross-entropy against the true next token in bits per byte (and nats per token), mean",
-                "KL(final || layer) in bits, top-1 agreement with the final layer, top-1 accuracy, mean entropy in bits."})
+        description = {"Per-layer averages of the lens over a corpus, in the tuned-lens paper's units.",
+                "As in Belrose et al. (2023): cross-entropy against the true next token in bits per byte (and nats",
+                "per token), mean KL(final || layer) in bits; also top-1 agreement with the final layer, top-1",
+                "accuracy and mean entropy in bits."})
 final class StatsCommand implements Callable<Integer> {
 
     enum Format { table, csv, json }

@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Writes a file so that readers see either the old file or the complete new one: the bytes go to a
@@ -33,6 +36,7 @@ public final class AtomicFile {
         Path partial = Files.createTempFile(folder, "." + absolute.getFileName(), ".partial");
         boolean done = false;
         try {
+            publishable(partial, absolute);
             try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writer.write(channel);
                 channel.force(true);
@@ -50,6 +54,20 @@ public final class AtomicFile {
                 Files.deleteIfExists(partial);
             }
         }
+    }
+
+    /**
+     * Gives the temporary file (created owner-only) the permissions the target would get: the target's own when it
+     * exists, else read-write for the owner and readable by all (0644), as an ordinary new file under the usual umask.
+     */
+    private static void publishable(Path partial, Path target) throws IOException {
+        if (!partial.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Set<PosixFilePermission> permissions = Files.exists(target)
+                ? Files.getPosixFilePermissions(target)
+                : PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(partial, permissions);
     }
 
     private static String describe(IOException e) {

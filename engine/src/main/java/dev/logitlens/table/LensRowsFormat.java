@@ -228,6 +228,9 @@ public enum LensRowsFormat {
         Path partial = Files.createTempDirectory(parent, "." + absolute.getFileName() + ".");
         boolean done = false;
         try {
+            if (partial.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.setPosixFilePermissions(partial, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             int n = rows.size();
             int k = rows.topK();
             String[] ints = {"doc", "window", "layer", "position", "context", "token_id"};
