@@ -133,15 +133,16 @@ final class DemoCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
-        LensView.Spec tableSpec = RunCommand.viewSpec(spec, view, compare, klMax);
+        LensView.Spec tableSpec = ViewOptions.viewSpec(spec, view, compare, klMax);
         List<LensView.Spec> views = VIEWS.stream().map(s -> s.withKlMax(klMax)).toList();
         PrintWriter printer = spec.commandLine().getOut();
         Path modelPath = modelOptions.modelPath("gpt2");
+        String modelName = modelOptions.model != null ? modelOptions.model : "gpt2"; // a hub snapshot's folder is a commit hash
         try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
             int vocab = model.config().nVocab();
             if (vocab != Gpt2Tokenizer.VOCAB_SIZE) {
                 throw new ParameterException(spec.commandLine(), "demo: the post's examples are English text and need a model with"
-                        + " GPT-2's vocabulary of " + Gpt2Tokenizer.VOCAB_SIZE + " tokens; " + modelPath.getFileName() + " has " + vocab);
+                        + " GPT-2's vocabulary of " + Gpt2Tokenizer.VOCAB_SIZE + " tokens; " + modelName + " has " + vocab);
             }
             Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
             TokenTexts texts = TokenTexts.forVocabulary(vocab);
@@ -162,7 +163,7 @@ final class DemoCommand implements Callable<Integer> {
                     printer.println("== " + title);
                     new LensTable(LensView.of(lens, tokens, tableSpec, stretch[0], stretch[1]), texts).print(printer, colour, topDown);
                 }
-                String pageTitle = "logit lens \u00b7 " + example.title() + " \u00b7 " + modelPath.getFileName();
+                String pageTitle = "logit lens \u00b7 " + example.title() + " \u00b7 " + modelName;
                 Path html = out.resolve(example.name() + ".html");
                 Path svg = out.resolve(example.name() + ".svg");
                 PlotCommand.write(html, HtmlPlot.render(pageTitle, figures));

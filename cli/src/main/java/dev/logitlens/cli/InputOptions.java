@@ -1,5 +1,6 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.corpus.Utf8;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
 import picocli.CommandLine.Option;
@@ -9,8 +10,6 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -65,10 +64,7 @@ final class InputOptions {
     private static String readUtf8(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            return Utf8.decode(bytes, 0, bytes.length);
         } catch (CharacterCodingException e) {
             throw new IOException(file + " is not valid UTF-8 text", e);
         }

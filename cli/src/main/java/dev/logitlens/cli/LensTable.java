@@ -4,8 +4,6 @@ import dev.logitlens.view.ColorScale;
 import dev.logitlens.view.LensView;
 import dev.logitlens.view.PlotLayout;
 import dev.logitlens.view.TokenLabels;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParameterException;
 
 import java.io.PrintWriter;
 import java.util.List;
@@ -115,19 +113,5 @@ final class LensTable {
     private static String pad(String text, int width) {
         int length = text.codePointCount(0, text.length());
         return length >= width ? text : text + " ".repeat(width - length);
-    }
-
-    /**
-     * The position range {@code [start, end)} of a command's {@code --start}/{@code --end} (null: 0 and the input's
-     * length) for an input of {@code length} tokens; a usage error (exit 2) unless {@code 0 ≤ start < end ≤ length}.
-     */
-    static int[] range(CommandSpec spec, Integer start, Integer end, int length) {
-        int from = start == null ? 0 : start;
-        int to = end == null ? length : end;
-        if (from < 0 || to > length || from >= to) {
-            throw new ParameterException(spec.commandLine(), "--start " + from + " --end " + to
-                    + ": the range must satisfy 0 <= start < end <= " + length + " (the input's tokens)");
-        }
-        return new int[] {from, to};
     }
 }

@@ -55,20 +55,8 @@ final class PlotCommand implements Callable<Integer> {
             description = "logit, prob, rank, kl or all; repeatable or comma-separated (default: all, in that order).")
     List<String> views = new ArrayList<>();
 
-    @Option(names = "--compare", paramLabel = "REF",
-            description = "Reference of the rank and kl views: final (the final layer's top-1, KL(final || layer)) or input"
-                    + " (the input token, KL(layer 0 || layer)) (default: final).")
-    LensView.Reference compare = LensView.Reference.FINAL;
-
-    @Option(names = "--start", paramLabel = "N", description = "First position shown, from 0 (default: 0).")
-    Integer start;
-
-    @Option(names = "--end", paramLabel = "N", description = "One past the last position shown (default: the input's length).")
-    Integer end;
-
-    @Option(names = "--kl-max", paramLabel = "NATS",
-            description = "KL at which the kl view's colour saturates, nats (default: ${DEFAULT-VALUE}, as in the post).")
-    double klMax = LensView.DEFAULT_KL_MAX;
+    @Mixin
+    ViewOptions viewOptions;
 
     @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens listed when hovering a cell (default: ${DEFAULT-VALUE}).")
     int topK = 5;
@@ -92,11 +80,11 @@ final class PlotCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
-        List<LensView.Spec> specs = specs(spec, views, compare, klMax);
+        List<LensView.Spec> specs = specs(spec, views, viewOptions.compare, viewOptions.klMax);
         Path modelPath = modelOptions.modelPath();
         try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
             int[] tokens = input.resolve(spec, model.config());
-            int[] range = LensTable.range(spec, start, end, tokens.length);
+            int[] range = viewOptions.range(spec, tokens.length);
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
                     .withThreads(modelOptions.threads));
             String pageTitle = title != null ? title : "logit lens \u00b7 " + modelPath.getFileName();
@@ -155,7 +143,7 @@ final class PlotCommand implements Callable<Integer> {
         }
         List<LensView.Spec> specs = new ArrayList<>();
         for (LensView.Kind kind : kinds) {
-            specs.add(RunCommand.viewSpec(spec, kind, reference, klMax));
+            specs.add(ViewOptions.viewSpec(spec, kind, reference, klMax));
         }
         return specs;
     }

@@ -58,20 +58,8 @@ final class RunCommand implements Callable<Integer> {
             description = "What colours the table: logit, prob, rank or kl (default: prob).")
     LensView.Kind view = LensView.Kind.PROB;
 
-    @Option(names = "--compare", paramLabel = "REF",
-            description = "Reference of the rank and kl views: final (rank of the final layer's top-1, KL(final || layer))"
-                    + " or input (rank of the input token, KL(layer 0 || layer)) (default: final).")
-    LensView.Reference compare = LensView.Reference.FINAL;
-
-    @Option(names = "--start", paramLabel = "N", description = "First position shown, from 0 (default: 0).")
-    Integer start;
-
-    @Option(names = "--end", paramLabel = "N", description = "One past the last position shown (default: the input's length).")
-    Integer end;
-
-    @Option(names = "--kl-max", paramLabel = "NATS",
-            description = "KL at which the kl view's colour saturates, nats (default: ${DEFAULT-VALUE}, as in the post).")
-    double klMax = LensView.DEFAULT_KL_MAX;
+    @Mixin
+    ViewOptions viewOptions;
 
     @Mixin
     KernelOptions kernelOptions;
@@ -87,10 +75,10 @@ final class RunCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
-        LensView.Spec viewSpec = viewSpec(spec, view, compare, klMax);
+        LensView.Spec viewSpec = viewOptions.spec(spec, view);
         try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
             int[] tokens = input.resolve(spec, model.config());
-            int[] range = LensTable.range(spec, start, end, tokens.length);
+            int[] range = viewOptions.range(spec, tokens.length);
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
                     .withThreads(modelOptions.threads));
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
@@ -117,15 +105,6 @@ final class RunCommand implements Callable<Integer> {
             case never -> false;
             case auto -> Ansi.AUTO.enabled();
         };
-    }
-
-    /** The view of {@code --view}, {@code --compare} and {@code --kl-max}; a usage error for a bad cap. */
-    static LensView.Spec viewSpec(CommandSpec spec, LensView.Kind kind, LensView.Reference reference, double klMax) {
-        try {
-            return LensView.Spec.of(kind, reference).withKlMax(klMax);
-        } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--kl-max: " + e.getMessage());
-        }
     }
 
     /**

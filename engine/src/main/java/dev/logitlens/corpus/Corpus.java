@@ -8,8 +8,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -230,10 +228,7 @@ public final class Corpus {
         byte[] bytes = line.toByteArray();
         int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes, 0, length)).toString();
+            return Utf8.decode(bytes, 0, length);
         } catch (CharacterCodingException e) {
             throw new CorpusException(label + ":" + number + ": not valid UTF-8", e);
         }
@@ -241,10 +236,7 @@ public final class Corpus {
 
     private static String decode(byte[] bytes, String label) throws CorpusException {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            return Utf8.decode(bytes, 0, bytes.length);
         } catch (CharacterCodingException e) {
             throw new CorpusException(label + ": not valid UTF-8", e);
         }

@@ -1,12 +1,26 @@
 package dev.logitlens.corpus;
 
-/** UTF-8 lengths without encoding. */
-final class Utf8 {
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/** Strict UTF-8: decoding that refuses malformed bytes instead of replacing them, and lengths without encoding. */
+public final class Utf8 {
 
     private Utf8() {
     }
 
-    static long length(CharSequence text) {
+    /** {@code length} bytes from {@code offset} as text; {@link CharacterCodingException} on any malformed byte. */
+    public static String decode(byte[] bytes, int offset, int length) throws CharacterCodingException {
+        return StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes, offset, length)).toString();
+    }
+
+    /** The number of bytes {@code text} takes in UTF-8. */
+    public static long length(CharSequence text) {
         long bytes = 0;
         for (int i = 0; i < text.length(); i++) {
             char ch = text.charAt(i);
