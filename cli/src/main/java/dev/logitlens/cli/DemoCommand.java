@@ -119,7 +119,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--kl-max", paramLabel = "NATS", description = "KL at which the kl view saturates, nats (default: ${DEFAULT-VALUE}).")
     double klMax = LensView.DEFAULT_KL_MAX;
 
-    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens listed when hovering a cell (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-k", "--top-k", "--topk"}, paramLabel = "K", description = "Tokens listed when hovering a cell (default: ${DEFAULT-VALUE}).")
     int topK = 5;
 
     @Option(names = "--top-down", description = "Put the embeddings row at the top (default: at the bottom, as in the post).")

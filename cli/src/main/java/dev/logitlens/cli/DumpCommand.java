@@ -53,7 +53,7 @@ final class DumpCommand implements Callable<Integer> {
             description = "jsonl, csv, parquet and/or npy, comma-separated (default: ${DEFAULT-VALUE}).")
     List<LensRowsFormat> formats = List.of(LensRowsFormat.PARQUET);
 
-    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Top tokens per row (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-k", "--top-k", "--topk"}, paramLabel = "K", description = "Top tokens per row (default: ${DEFAULT-VALUE}).")
     int topK = 5;
 
     @Option(names = "--layers", paramLabel = "LAYERS",

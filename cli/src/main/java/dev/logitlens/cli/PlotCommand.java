@@ -58,7 +58,7 @@ final class PlotCommand implements Callable<Integer> {
     @Mixin
     ViewOptions viewOptions;
 
-    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens listed when hovering a cell (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-k", "--top-k", "--topk"}, paramLabel = "K", description = "Tokens listed when hovering a cell (default: ${DEFAULT-VALUE}).")
     int topK = 5;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", required = true,

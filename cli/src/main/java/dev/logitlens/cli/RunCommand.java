@@ -51,7 +51,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "FORMAT", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
     Format format = Format.table;
 
-    @Option(names = {"-k", "--top-k"}, paramLabel = "K", description = "Tokens per cell in JSON and CSV (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-k", "--top-k", "--topk"}, paramLabel = "K", description = "Tokens per cell in JSON and CSV (default: ${DEFAULT-VALUE}).")
     int topK = 5;
 
     @Option(names = "--view", paramLabel = "VIEW",

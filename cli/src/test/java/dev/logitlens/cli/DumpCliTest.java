@@ -143,6 +143,33 @@ class DumpCliTest {
         assertEquals(rows.size(), r);
     }
 
+    @Test
+    void statsAgreeOnBothModelFilesAndCountEveryPositionOnce() throws IOException {
+        Run fromGguf = cli("stats", corpus.toString(), "--model", gguf.toString(), "--format", "csv", "--window", "8", "--stride", "5",
+                "--progress", "never");
+        Run fromSafetensors = cli("stats", corpus.toString(), "--model", safetensors.toString(), "--format", "csv", "--window", "8",
+                "--stride", "5", "--progress", "never");
+        assertEquals(0, fromGguf.exit(), fromGguf.err());
+        assertEquals(0, fromSafetensors.exit(), fromSafetensors.err());
+        List<Map<String, String>> a = CsvReader.rows(fromGguf.out());
+        List<Map<String, String>> b = CsvReader.rows(fromSafetensors.out());
+        assertEquals(CONFIG.nLayer() + 1, a.size());
+        int tokens = 0;
+        int documents = 0;
+        for (String line : Files.readAllLines(corpus)) {
+            tokens += Json.asArray(Json.asObject(Json.parse(line), "doc").get("tokens"), "tokens").size();
+            documents++;
+        }
+        for (int layer = 0; layer < a.size(); layer++) {
+            assertEquals(Integer.toString(tokens), a.get(layer).get("positions"), "each position once, whatever the windows");
+            assertEquals(Integer.toString(tokens - documents), a.get(layer).get("predicted"));
+            for (String column : List.of("ce_nats_per_token", "kl_final_nats", "entropy_nats", "top1_agreement")) {
+                assertEquals(Double.parseDouble(a.get(layer).get(column)), Double.parseDouble(b.get(layer).get(column)), 1e-5, column);
+            }
+        }
+        assertEquals("1.0", a.getLast().get("top1_agreement"));
+    }
+
     /** A tiny stand-in for Set.copyOf with a readable failure message. */
     private static final class Set2 {
         static java.util.Set<String> of(String... items) {
