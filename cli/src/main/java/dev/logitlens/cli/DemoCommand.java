@@ -137,7 +137,7 @@ final class DemoCommand implements Callable<Integer> {
         List<LensView.Spec> views = VIEWS.stream().map(s -> s.withKlMax(klMax)).toList();
         PrintWriter printer = spec.commandLine().getOut();
         Path modelPath = modelOptions.modelPath("gpt2");
-        String modelName = modelOptions.model != null ? modelOptions.model : "gpt2"; // a hub snapshot's folder is a commit hash
+        String modelName = modelOptions.displayName("gpt2");
         try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
             int vocab = model.config().nVocab();
             if (vocab != Gpt2Tokenizer.VOCAB_SIZE) {

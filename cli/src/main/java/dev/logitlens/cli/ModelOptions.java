@@ -50,6 +50,13 @@ final class ModelOptions {
         return resolve(model != null ? model : defaultName);
     }
 
+    /** The model as titles should name it: a local file's or folder's name, else the name given (a hub snapshot folder is a commit hash). */
+    String displayName(String defaultName) {
+        String spec = model != null ? model : defaultName;
+        Path local = localPath(spec);
+        return local != null && Files.exists(local) && local.getFileName() != null ? local.getFileName().toString() : spec;
+    }
+
     private Path resolve(String spec) {
         Path local = localPath(spec);
         if (local != null && Files.exists(local)) {

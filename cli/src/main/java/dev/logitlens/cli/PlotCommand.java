@@ -87,7 +87,7 @@ final class PlotCommand implements Callable<Integer> {
             int[] range = viewOptions.range(spec, tokens.length);
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
                     .withThreads(modelOptions.threads));
-            String pageTitle = title != null ? title : "logit lens \u00b7 " + modelPath.getFileName();
+            String pageTitle = title != null ? title : "logit lens \u00b7 " + modelOptions.displayName(null);
             LensFigure figure = new LensFigure("positions " + range[0] + "\u2013" + (range[1] - 1) + " of " + tokens.length,
                     lens, tokens, TokenTexts.forVocabulary(model.config().nVocab()), range[0], range[1], specs, topDown);
             String document = chosen == Format.svg ? SvgPlot.render(pageTitle, List.of(figure)) : HtmlPlot.render(pageTitle, List.of(figure));
