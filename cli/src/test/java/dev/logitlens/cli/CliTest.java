@@ -33,13 +33,20 @@ class CliTest {
     @TempDir
     Path dir;
 
+    /** What an in-process run of the command line returned and printed. */
     record Run(int exit, String out, String err) {
     }
 
+    /** Runs the command line in-process with the process's environment (the other CLI tests use this too). */
     static Run cli(String... args) {
+        return cli(System.getenv(), args);
+    }
+
+    /** Runs the command line in-process with the given environment variables. */
+    static Run cli(Map<String, String> environment, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = LogitLensCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        int exit = LogitLensCli.run(new PrintWriter(out, true), new PrintWriter(err, true), environment, args);
         return new Run(exit, out.toString(), err.toString());
     }
 

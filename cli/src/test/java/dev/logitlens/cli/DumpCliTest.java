@@ -1,5 +1,6 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.cli.CliTest.Run;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
 import dev.logitlens.testing.CanonicalWeights;
@@ -14,8 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +27,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static dev.logitlens.cli.CliTest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,16 +65,6 @@ class DumpCliTest {
             text.append("{\"tokens\": ").append(Arrays.toString(tokens)).append("}\n");
         }
         return Files.writeString(file, text);
-    }
-
-    record Run(int exit, String out, String err) {
-    }
-
-    static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = LogitLensCli.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Run(exit, out.toString(), err.toString());
     }
 
     static List<Map<String, String>> csvRows(Path folder) throws IOException {

@@ -1,5 +1,6 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.cli.CliTest.Run;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
 import dev.logitlens.testing.CanonicalWeights;
@@ -13,14 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.logitlens.cli.CliTest.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,9 +37,6 @@ class HubCliTest {
     private CanonicalWeights weights;
     private String commit;
     private long parameters;
-
-    record Run(int exit, String out, String err) {
-    }
 
     @BeforeEach
     void serveTinyGpt2() throws IOException {
@@ -61,13 +58,6 @@ class HubCliTest {
             env.put(extra[i], extra[i + 1]);
         }
         return env;
-    }
-
-    private static Run cli(Map<String, String> env, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = LogitLensCli.run(new PrintWriter(out, true), new PrintWriter(err, true), env, args);
-        return new Run(exit, out.toString(), err.toString());
     }
 
     private Path snapshot() {
