@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The test command: builds the native shim and ggml (CMake), runs the C tests (ctest), then every
-# Java test (JUnit). Extra arguments go to Maven (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
+# The test command: installs what the machine lacks (scripts/install-deps.sh; without root it names the
+# packages and stops), builds the native shim and ggml (CMake), runs the C tests (ctest), then every Java
+# test (JUnit). Extra arguments go to Maven (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! scripts/install-deps.sh --check >/dev/null; then
+    scripts/install-deps.sh
+fi
 JAVA_HOME=$(scripts/java-home.sh) || exit 1
 export JAVA_HOME
 exec mvn -B -ntp verify "$@"

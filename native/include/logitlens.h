@@ -185,6 +185,38 @@ LL_API void ll_projector_free(ll_projector *projector);
 LL_API int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows,
                           float *logits, size_t logits_capacity, ll_error *err);
 
+/*
+ * Where ll_lens_stats writes. Every array is [n_positions, n_snapshots] cells
+ * (position-major: the cell of layer l at position p is p * n_snapshots + l),
+ * times top_k for the top-k arrays. Units are nats.
+ */
+typedef struct ll_lens_stats_out {
+    int32_t *top_ids;         /* [P, S, top_k] best first, equal logits by lower id */
+    float   *top_logits;      /* [P, S, top_k] */
+    double  *log_sum_exp;     /* [P, S] log sum_v exp z[v] */
+    double  *entropy;         /* [P, S] -sum p log p */
+    double  *kl_final;        /* [P, S] KL(final row || row) */
+    double  *kl_input;        /* [P, S] KL(layer-0 row || row) */
+    double  *logprob_next;    /* [P, S] z[next] - log_sum_exp; NaN where next is -1 */
+    int32_t *rank_final_top1; /* [P, S] rank of the final row's top-1 */
+    int32_t *rank_next;       /* [P, S] rank of the next token; -1 where next is -1 */
+    int32_t *rank_input;      /* [P, S] rank of the input token */
+} ll_lens_stats_out;
+
+/*
+ * The lens statistics of a block of logits, on the CPU, in the calling thread
+ * (a pure function: any number of threads may call it at once on disjoint outputs).
+ *   logits       [n_positions, n_snapshots, n_vocab] float32: each position's rows,
+ *                layer 0 (the embeddings) first and the final layer last
+ *   input_tokens [n_positions] the token at each position, in [0, n_vocab)
+ *   next_tokens  [n_positions] the true next token, or -1 where there is none
+ * rank(x) = 1 + #{v : z[v] > z[x]}; KL(ref || z) = sum p_ref (log p_ref - log p_z).
+ * Nothing is written unless every input is valid.
+ */
+LL_API int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab,
+                             const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
+                             const ll_lens_stats_out *out, ll_error *err);
+
 #ifdef __cplusplus
 }
 #endif

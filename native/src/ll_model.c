@@ -4,8 +4,11 @@
  * non-F32 vectors, misaligned data, and every tensor on a device backend) is
  * converted into one buffer the model owns.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ll_internal.h"
 
@@ -13,8 +16,10 @@
 #include "ggml-cuda.h"
 #endif
 
-/* Transposition tile edge, in elements. */
-#define LL_TILE 32
+/* Transposition tile edge, in elements: a 64 x 64 tile of floats (16 KiB) stays in L1. */
+#define LL_TILE 64
+/* Most threads that convert weights at load time. */
+#define LL_MAX_LOAD_THREADS 16
 /* The alignment ggml_backend_cpu_buffer_from_ptr asserts (TENSOR_ALIGNMENT in ggml-impl.h). */
 #define LL_GGML_BUFFER_ALIGNMENT 32
 
@@ -76,17 +81,23 @@ static bool ll_borrows(const ll_model *model, const ll_tensor_desc *t) {
 
 /* ---- conversions --------------------------------------------------------- */
 
-/* dst [cols, rows] = transpose of src [rows, cols], for 2- and 4-byte elements. */
+/*
+ * dst [cols, rows] = transpose of src [rows, cols], for 2- and 4-byte elements,
+ * restricted to the source columns [c_begin, c_end) (one thread's share).
+ * Each 64 x 64 tile is read down its columns and written along dst's rows, so
+ * every store is sequential.
+ */
 #define LL_DEFINE_TRANSPOSE(suffix, element_t)                                                   \
     static void ll_transpose_##suffix(element_t *dst, const element_t *src, int64_t rows,        \
-                                      int64_t cols) {                                            \
-        for (int64_t r0 = 0; r0 < rows; r0 += LL_TILE) {                                         \
-            for (int64_t c0 = 0; c0 < cols; c0 += LL_TILE) {                                     \
+                                      int64_t cols, int64_t c_begin, int64_t c_end) {            \
+        for (int64_t c0 = c_begin; c0 < c_end; c0 += LL_TILE) {                                  \
+            int64_t c1 = c0 + LL_TILE < c_end ? c0 + LL_TILE : c_end;                            \
+            for (int64_t r0 = 0; r0 < rows; r0 += LL_TILE) {                                     \
                 int64_t r1 = r0 + LL_TILE < rows ? r0 + LL_TILE : rows;                          \
-                int64_t c1 = c0 + LL_TILE < cols ? c0 + LL_TILE : cols;                          \
-                for (int64_t r = r0; r < r1; r++) {                                              \
-                    for (int64_t c = c0; c < c1; c++) {                                          \
-                        dst[c * rows + r] = src[r * cols + c];                                   \
+                for (int64_t c = c0; c < c1; c++) {                                              \
+                    element_t *out = dst + c * rows;                                             \
+                    for (int64_t r = r0; r < r1; r++) {                                          \
+                        out[r] = src[r * cols + c];                                              \
                     }                                                                            \
                 }                                                                                \
             }                                                                                    \
@@ -95,15 +106,25 @@ static bool ll_borrows(const ll_model *model, const ll_tensor_desc *t) {
 LL_DEFINE_TRANSPOSE(u16, uint16_t)
 LL_DEFINE_TRANSPOSE(u32, uint32_t)
 
-/* Writes the tensor's canonical, ggml-ready bytes into dst (ggml_nbytes(tensor)). */
-static void ll_convert(void *dst, const ll_tensor_desc *t) {
+/*
+ * Writes part `part` of `n_parts` of the tensor's canonical, ggml-ready bytes
+ * into dst (ggml_nbytes(tensor) in all): a transposed matrix is split by
+ * source columns (whole tiles); anything else is done whole by part 0.
+ */
+static void ll_convert(void *dst, const ll_tensor_desc *t, int64_t part, int64_t n_parts) {
     if (ll_is_transposed(t)) {
         /* stored [in, out]; Q8_0 never gets here (rejected at validation) */
+        int64_t rows = t->shape[0], cols = t->shape[1];
+        int64_t tiles = (cols + LL_TILE - 1) / LL_TILE;
+        int64_t c_begin = tiles * part / n_parts * LL_TILE, c_end = tiles * (part + 1) / n_parts * LL_TILE;
+        c_end = c_end < cols ? c_end : cols;
         if (t->type == LL_TYPE_F32) {
-            ll_transpose_u32(dst, t->data, t->shape[0], t->shape[1]);
+            ll_transpose_u32(dst, t->data, rows, cols, c_begin, c_end);
         } else {
-            ll_transpose_u16(dst, t->data, t->shape[0], t->shape[1]);
+            ll_transpose_u16(dst, t->data, rows, cols, c_begin, c_end);
         }
+    } else if (part != 0) {
+        return;
     } else if (ll_needs_f32(t)) {
         if (t->type == LL_TYPE_F16) {
             ggml_fp16_to_fp32_row(t->data, dst, t->shape[0]);
@@ -115,25 +136,55 @@ static void ll_convert(void *dst, const ll_tensor_desc *t) {
     }
 }
 
-/* Fills an owned tensor from the caller's descriptor. */
-static int32_t ll_upload(struct ggml_tensor *tensor, const ll_tensor_desc *t, ll_error *err) {
-    size_t nbytes = ggml_nbytes(tensor);
-    if (ggml_backend_buffer_is_host(tensor->buffer)) {
-        ll_convert(tensor->data, t);
-        return LL_OK;
+/* One conversion: the caller's tensor into host memory (the tensor itself, or staging for a device). */
+typedef struct ll_conversion {
+    void *dst;
+    const ll_tensor_desc *src;
+} ll_conversion;
+
+/* The conversions shared by the load threads: a task is one part of one conversion. */
+typedef struct ll_conversion_queue {
+    const ll_conversion *items;
+    int64_t n_items;
+    int64_t n_parts;           /* parts per conversion */
+    atomic_int_fast64_t next;  /* the next task: item * n_parts + part */
+} ll_conversion_queue;
+
+static void *ll_conversion_worker(void *arg) {
+    ll_conversion_queue *queue = arg;
+    for (int64_t task = atomic_fetch_add(&queue->next, 1); task < queue->n_items * queue->n_parts;
+         task = atomic_fetch_add(&queue->next, 1)) {
+        const ll_conversion *c = &queue->items[task / queue->n_parts];
+        ll_convert(c->dst, c->src, task % queue->n_parts, queue->n_parts);
     }
-    if (!ll_is_transposed(t) && !ll_needs_f32(t)) {
-        ggml_backend_tensor_set(tensor, t->data, 0, nbytes);
-        return LL_OK;
+    return NULL;
+}
+
+static int64_t ll_load_threads(void) {
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online < 1 ? 1 : online > LL_MAX_LOAD_THREADS ? LL_MAX_LOAD_THREADS : online;
+}
+
+/*
+ * Runs the conversions on every core (at most LL_MAX_LOAD_THREADS): a Hugging
+ * Face model's Conv1D matrices are 70 % of its bytes, and transposing them on
+ * one thread was the largest part of opening it. A thread that cannot be
+ * started leaves its share to the others; the calling thread always works.
+ */
+static void ll_convert_all(const ll_conversion *items, int64_t n_items) {
+    int64_t n_threads = ll_load_threads();
+    ll_conversion_queue queue = { items, n_items, n_threads, 0 };
+    pthread_t threads[LL_MAX_LOAD_THREADS];
+    bool started[LL_MAX_LOAD_THREADS] = { false };
+    for (int64_t i = 1; i < n_threads; i++) {
+        started[i] = pthread_create(&threads[i], NULL, ll_conversion_worker, &queue) == 0;
     }
-    void *staging = malloc(nbytes);
-    if (staging == NULL) {
-        return ll_fail(err, LL_ERR_ALLOC, "out of memory staging tensor '%s' (%zu bytes)", tensor->name, nbytes);
+    ll_conversion_worker(&queue);
+    for (int64_t i = 1; i < n_threads; i++) {
+        if (started[i]) {
+            pthread_join(threads[i], NULL);
+        }
     }
-    ll_convert(staging, t);
-    ggml_backend_tensor_set(tensor, staging, 0, nbytes);
-    free(staging);
-    return LL_OK;
 }
 
 /* ---- construction -------------------------------------------------------- */
@@ -216,6 +267,54 @@ static int32_t ll_model_fill_positions(ll_model *model, ll_error *err) {
     return LL_OK;
 }
 
+/*
+ * Fills the owned tensors from the caller's descriptors: host tensors are
+ * converted in place, device tensors that need a conversion through host
+ * staging memory; the rest is copied to the device as it is.
+ */
+static int32_t ll_model_upload(ll_model *model, const ll_tensor_desc **slots, ll_error *err) {
+    int32_t n_slots = ll_slot_count(&model->hp);
+    ll_conversion *items = calloc((size_t) n_slots, sizeof *items);
+    struct ggml_tensor **staged = calloc((size_t) n_slots, sizeof *staged); /* [n_items] device tensor or NULL */
+    int32_t rc = items && staged ? LL_OK : ll_fail(err, LL_ERR_ALLOC, "out of memory listing the model's conversions");
+    int64_t n_items = 0;
+    for (int32_t slot = 0; slot < n_slots && rc == LL_OK; slot++) {
+        struct ggml_tensor *tensor = model->weights[slot];
+        const ll_tensor_desc *t = slots[slot];
+        if (tensor == NULL || tensor->buffer != model->owned) {
+            continue;
+        }
+        if (ggml_backend_buffer_is_host(tensor->buffer)) {
+            items[n_items++] = (ll_conversion) { tensor->data, t };
+        } else if (!ll_is_transposed(t) && !ll_needs_f32(t)) {
+            ggml_backend_tensor_set(tensor, t->data, 0, ggml_nbytes(tensor));
+        } else {
+            void *staging = malloc(ggml_nbytes(tensor));
+            if (staging == NULL) {
+                rc = ll_fail(err, LL_ERR_ALLOC, "out of memory staging tensor '%s' (%zu bytes)", tensor->name,
+                             ggml_nbytes(tensor));
+                break;
+            }
+            staged[n_items] = tensor;
+            items[n_items++] = (ll_conversion) { staging, t };
+        }
+    }
+    if (rc == LL_OK) {
+        ll_convert_all(items, n_items);
+    }
+    for (int64_t i = 0; i < n_items; i++) {
+        if (staged[i] != NULL) {
+            if (rc == LL_OK) {
+                ggml_backend_tensor_set(staged[i], items[i].dst, 0, ggml_nbytes(staged[i]));
+            }
+            free(items[i].dst);
+        }
+    }
+    free(items);
+    free(staged);
+    return rc;
+}
+
 /* Allocates the owned buffer (every tensor not yet bound) and fills it. */
 static int32_t ll_model_own(ll_model *model, const ll_tensor_desc **slots, ll_error *err) {
     model->owned = ggml_backend_alloc_ctx_tensors_from_buft(model->ctx, ll_backend_buffer_type(model->backend));
@@ -224,16 +323,8 @@ static int32_t ll_model_own(ll_model *model, const ll_tensor_desc **slots, ll_er
                        ggml_backend_alloc_ctx_tensors_from_buft_size(model->ctx, ll_backend_buffer_type(model->backend)));
     }
     ggml_backend_buffer_set_usage(model->owned, GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
-    for (int32_t slot = 0; slot < ll_slot_count(&model->hp); slot++) {
-        struct ggml_tensor *tensor = model->weights[slot];
-        if (tensor != NULL && tensor->buffer == model->owned) {
-            int32_t rc = ll_upload(tensor, slots[slot], err);
-            if (rc != LL_OK) {
-                return rc;
-            }
-        }
-    }
-    return ll_model_fill_positions(model, err);
+    int32_t rc = ll_model_upload(model, slots, err);
+    return rc != LL_OK ? rc : ll_model_fill_positions(model, err);
 }
 
 int32_t ll_model_create(const ll_hparams *hparams, const ll_tensor_desc *tensors, int32_t n_tensors,

@@ -49,6 +49,7 @@ public final class PipelineBenchMain {
                     throw new IllegalStateException("wrong result shape");
                 }
             }
+            System.out.print("phases over all runs, warm-up included:\n" + model.timings().format());
             double projection = BenchData.projectionFlops((long) (BenchModel.GPT2_SMALL.nLayer() + 1) * nTokens);
             System.out.printf(Locale.ROOT, "T=%d threads=%d kernel=%s: forward %s s; forward+lens %s s (best %.1f GFLOP/s effective projection incl. statistics and forward)%n",
                     nTokens, threads, model.kernelName(), summary(forward), summary(lens), projection / 1e9 / min(lens));

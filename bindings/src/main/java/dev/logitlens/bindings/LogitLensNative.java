@@ -959,6 +959,74 @@ public class LogitLensNative extends LogitLensNative$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class ll_lens_stats {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ll_lens_stats");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, ll_error *err)
+     * }
+     */
+    public static FunctionDescriptor ll_lens_stats$descriptor() {
+        return ll_lens_stats.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, ll_error *err)
+     * }
+     */
+    public static MethodHandle ll_lens_stats$handle() {
+        return ll_lens_stats.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, ll_error *err)
+     * }
+     */
+    public static MemorySegment ll_lens_stats$address() {
+        return ll_lens_stats.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, ll_error *err)
+     * }
+     */
+    public static int ll_lens_stats(MemorySegment logits, int n_positions, int n_snapshots, int n_vocab, MemorySegment input_tokens, MemorySegment next_tokens, int top_k, MemorySegment out, MemorySegment err) {
+        var mh$ = ll_lens_stats.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ll_lens_stats", logits, n_positions, n_snapshots, n_vocab, input_tokens, next_tokens, top_k, out, err);
+            }
+            return (int)mh$.invokeExact(logits, n_positions, n_snapshots, n_vocab, input_tokens, next_tokens, top_k, out, err);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int LL_FORWARD_NO_AFFINE = (int)1L;
     /**
      * {@snippet lang=c :

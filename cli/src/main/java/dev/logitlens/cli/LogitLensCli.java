@@ -1,12 +1,15 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.time.Timings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.nio.file.NoSuchFileException;
 
 /**
@@ -19,8 +22,6 @@ import java.nio.file.NoSuchFileException;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "The logit lens for GPT-2: decode every layer's residual stream as if it were the last.",
-        subcommands = {RunCommand.class, PlotCommand.class, DumpCommand.class, StatsCommand.class, DemoCommand.class,
-                InfoCommand.class, DownloadCommand.class, ResidualsCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "0:success",
@@ -38,13 +39,56 @@ public final class LogitLensCli {
         this.environment = Map.copyOf(environment);
     }
 
+    /** Nanoseconds from the launch to {@link #main}'s first line; 0 when the CLI runs inside another program. */
+    private static volatile long startupNanos;
+
+    /** {@link System#nanoTime()} when {@link #main} began; 0 when the CLI runs inside another program. */
+    private static volatile long mainEntered;
+
+    /** The phases a command recorded for {@code --timings}, printed once the command has closed its model. */
+    private Timings finishedTimings;
+    private long finishedAt;
+
     public static void main(String[] args) {
-        System.exit(run(args));
+        startupNanos = StartupClock.sinceLaunch();
+        mainEntered = System.nanoTime();
+        CommandLine cli = commandLine(System.getenv(), args.length > 0 ? args[0] : null);
+        int status = cli.execute(args);
+        LogitLensCli root = cli.getCommand();
+        if (root.finishedTimings != null) {
+            root.finishedTimings.stop(Timings.Phase.CLOSE, root.finishedAt);
+            cli.getErr().print(root.finishedTimings.format());
+            cli.getErr().flush();
+        }
+        System.exit(status);
+    }
+
+    /** Nanoseconds from {@link #main}'s start until now, or 0 outside {@link #main}. */
+    static long sinceMain() {
+        long entered = mainEntered;
+        return entered == 0 ? 0 : System.nanoTime() - entered;
+    }
+
+    /** Hands a command's phases to {@link #main}, which adds the time to close and prints them; printed at once outside main. */
+    static void finishTimings(CommandSpec spec, Timings timings) {
+        LogitLensCli root = (LogitLensCli) spec.root().userObject();
+        if (mainEntered == 0) {
+            spec.commandLine().getErr().print(timings.format());
+            spec.commandLine().getErr().flush();
+            return;
+        }
+        root.finishedTimings = timings;
+        root.finishedAt = Timings.start();
+    }
+
+    /** The start-up time (launch to {@link #main}), or 0 when unknown or not started through {@link #main}. */
+    static long startupNanos() {
+        return startupNanos;
     }
 
     /** Runs the command line and returns the exit code (used by the tests, which must not exit). */
     public static int run(String... args) {
-        return commandLine(System.getenv()).execute(args);
+        return commandLine(System.getenv(), args.length > 0 ? args[0] : null).execute(args);
     }
 
     /** Like {@link #run(String...)}, printing to the given writers. */
@@ -54,7 +98,7 @@ public final class LogitLensCli {
 
     /** Like {@link #run(PrintWriter, PrintWriter, String...)}, with the given environment variables instead of the process's. */
     public static int run(PrintWriter out, PrintWriter err, Map<String, String> environment, String... args) {
-        CommandLine cli = commandLine(environment);
+        CommandLine cli = commandLine(environment, args.length > 0 ? args[0] : null);
         cli.setOut(out);
         cli.setErr(err);
         return cli.execute(args);
@@ -65,8 +109,40 @@ public final class LogitLensCli {
         return ((LogitLensCli) spec.root().userObject()).environment;
     }
 
+    /** The subcommands, in the order {@code --help} lists them. */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
+        commands.put("run", RunCommand::new);
+        commands.put("plot", PlotCommand::new);
+        commands.put("dump", DumpCommand::new);
+        commands.put("stats", StatsCommand::new);
+        commands.put("demo", DemoCommand::new);
+        commands.put("info", InfoCommand::new);
+        commands.put("download", DownloadCommand::new);
+        commands.put("residuals", ResidualsCommand::new);
+        commands.put("help", CommandLine.HelpCommand::new);
+        return commands;
+    }
+
     static CommandLine commandLine(Map<String, String> environment) {
+        return commandLine(environment, null);
+    }
+
+    /**
+     * The command line, with only the subcommand {@code first} names when it names one: picocli reads every
+     * option annotation of every subcommand it is given, which took 150-250 ms before a short command could
+     * start. Anything else ({@code --help}, a typo, no argument) gets every subcommand.
+     */
+    static CommandLine commandLine(Map<String, String> environment, String first) {
         CommandLine cli = new CommandLine(new LogitLensCli(environment));
+        Supplier<Object> only = first == null || first.equals("help") ? null : SUBCOMMANDS.get(first);
+        if (only != null) {
+            cli.addSubcommand(first, only.get());
+        } else {
+            SUBCOMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+        }
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, args) -> {
             CommandLine command = e.getCommandLine();

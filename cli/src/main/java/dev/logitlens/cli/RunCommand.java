@@ -6,6 +6,8 @@ import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Json;
 import dev.logitlens.table.LensRows;
 import dev.logitlens.table.LensRowsFormat;
+import dev.logitlens.time.Timings;
+import dev.logitlens.time.Timings.Phase;
 import dev.logitlens.tokenizer.TokenTexts;
 import dev.logitlens.view.LensView;
 import picocli.CommandLine.Command;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,17 +73,52 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--color", paramLabel = "WHEN", description = "auto, always or never (default: ${DEFAULT-VALUE}).")
     ColorMode color = ColorMode.auto;
 
+    @Option(names = "--timings", description = "Print the time of each phase (JVM start, library load, model open, weight"
+            + " upload, W_U preparation, forward pass, projection, statistics, output) to standard error.")
+    boolean timings;
+
+    /** A phase record for this command, holding the start-up and parsing time when the process began in {@link LogitLensCli#main}. */
+    private Timings newTimings() {
+        Timings record = new Timings();
+        long startup = LogitLensCli.startupNanos();
+        if (startup > 0) {
+            record.add(Phase.JVM_START, startup);
+            record.add(Phase.COMMAND_LINE, LogitLensCli.sinceMain());
+        }
+        return record;
+    }
+
+    /**
+     * With {@code --timings}: {@code record} plus what the model recorded, printed on standard error once the command
+     * has closed the model (the time to close is the last phase).
+     */
+    private void printTimings(Timings record, LensModel model) {
+        if (timings) {
+            record.addAll(model.timings());
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("timings (" + model.kernelName() + ", " + modelOptions.threads + " threads):");
+            LogitLensCli.finishTimings(spec, record);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         if (topK < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
         LensView.Spec viewSpec = viewOptions.spec(spec, view);
-        try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
+        Timings phases = newTimings();
+        long mark = Timings.start();
+        Path modelPath = modelOptions.modelPath();
+        phases.stop(Phase.RESOLVE, mark);
+        try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
+            mark = Timings.start();
             int[] tokens = input.resolve(spec, model.config());
+            phases.stop(Phase.TOKENIZE, mark);
             int[] range = viewOptions.range(spec, tokens.length);
             LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
                     .withThreads(modelOptions.threads));
+            mark = Timings.start();
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();
             switch (format) {
@@ -90,6 +128,8 @@ final class RunCommand implements Callable<Integer> {
                         .print(out, colour(), topDown);
             }
             out.flush();
+            phases.stop(Phase.OUTPUT, mark);
+            printTimings(phases, model);
         }
         return 0;
     }

@@ -102,6 +102,24 @@ class CliTest {
     }
 
     @Test
+    void timingsNameEveryPhaseOfTheDataPathAndChangeNothingElse() throws IOException {
+        String model = Fixtures.gptNanoSortModel().toString();
+        String[] args = {"run", "--model", model, "--tokens", "2,1,0,2,1", "--format", "csv"};
+        Run plain = cli(args);
+        String[] timed = java.util.Arrays.copyOf(args, args.length + 1);
+        timed[args.length] = "--timings";
+        Run run = cli(timed);
+        assertEquals(0, run.exit(), run.err());
+        assertEquals(plain.out(), run.out(), "the timings go to standard error only");
+        assertTrue(run.err().startsWith("timings (native-f32 + native statistics, "), run.err());
+        for (String phase : new String[] {"native library load", "model open", "weight upload", "W_U preparation",
+                "forward pass", "projection", "statistics", "output", "sum"}) {
+            assertTrue(run.err().lines().anyMatch(line -> line.startsWith(phase) && line.endsWith(" ms")), phase + " in\n" + run.err());
+        }
+        assertFalse(plain.err().contains("timings"), plain.err());
+    }
+
+    @Test
     void wrongArgumentsExitWithTwoAndFailuresWithOne() throws IOException {
         Path gguf = new GgufWriter(TinyGpt2.generate(CONFIG, 1, 2, true)).write(dir.resolve("m.gguf"));
         Path out = dir.resolve("o.npy");

@@ -3,23 +3,46 @@ package dev.logitlens.api;
 import dev.logitlens.runtime.Backend;
 import dev.logitlens.runtime.ProjectionPrecision;
 
-/** Which projection kernel turns residual rows into logits. */
+/**
+ * Which kernels turn residual rows into logits (the projection) and logits into statistics.
+ *
+ * <table>
+ *   <caption>What each choice runs</caption>
+ *   <tr><th>choice</th><th>projection</th><th>statistics</th></tr>
+ *   <tr><td>{@link #AUTO}</td><td>per input: ggml for short inputs, the JVM's Vector API for long ones (CPU, float32);
+ *       ggml on CUDA or at a reduced precision</td><td>native</td></tr>
+ *   <tr><td>{@link #NATIVE}</td><td>ggml</td><td>native</td></tr>
+ *   <tr><td>{@link #JVM}</td><td>the JVM's Vector API</td><td>the JVM's Vector API</td></tr>
+ * </table>
+ * The figures behind AUTO are in docs/BENCHMARKS.md ("Time to first lens").
+ */
 public enum KernelChoice {
-    /**
-     * The fastest for the backend: {@link #JVM} on the CPU, {@link #NATIVE} on CUDA (see docs/BENCHMARKS.md);
-     * {@link #NATIVE} whenever a reduced precision is asked for, which only it computes.
-     */
+    /** The fastest for the input at hand (see the table). */
     AUTO,
-    /** ggml's matrix multiply in the native shim, on the model's backend. */
+    /** ggml's matrix multiply in the native shim, on the model's backend, and the shim's statistics. */
     NATIVE,
-    /** The Java Vector API kernel (an off-heap packed float32 copy of W_U). */
+    /** All in Java: the Vector API kernel (an off-heap packed float32 copy of W_U) and the Vector API statistics. */
     JVM;
 
-    /** {@link #NATIVE} or {@link #JVM}: what this choice means on {@code backend} at {@code precision}. */
-    public KernelChoice resolve(Backend backend, ProjectionPrecision precision) {
-        if (this != AUTO) {
-            return this;
-        }
-        return backend == Backend.CPU && precision == ProjectionPrecision.F32 ? JVM : NATIVE;
+    /**
+     * Positions·layers rows from which AUTO projects with the JVM kernel on the CPU: below, ggml's product (no
+     * packed copy of W_U to make, nothing to compile) finishes first in a fresh process; above, the JVM kernel's
+     * higher throughput repays its set-up. The system property {@code logitlens.jvmProjectionMinRows} overrides it
+     * (for the benchmarks that find it).
+     */
+    public static final int JVM_PROJECTION_MIN_ROWS = Integer.getInteger("logitlens.jvmProjectionMinRows", 4096);
+
+    /** Whether the projection of {@code rows} rows runs in the JVM ({@link #JVM}) or in ggml ({@link #NATIVE}). */
+    public KernelChoice projection(Backend backend, ProjectionPrecision precision, long rows) {
+        return switch (this) {
+            case NATIVE, JVM -> this;
+            case AUTO -> backend == Backend.CPU && precision == ProjectionPrecision.F32 && rows >= JVM_PROJECTION_MIN_ROWS
+                    ? JVM : NATIVE;
+        };
+    }
+
+    /** Whether the statistics run in the shim ({@link #NATIVE}) or in Java ({@link #JVM}). */
+    public KernelChoice statistics() {
+        return this == JVM ? JVM : NATIVE;
     }
 }

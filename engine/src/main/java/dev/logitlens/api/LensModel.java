@@ -2,6 +2,7 @@ package dev.logitlens.api;
 
 import dev.logitlens.lens.JvmProjectionKernel;
 import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.LensStatistics;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.lens.LogitLens;
 import dev.logitlens.lens.ProjectionKernel;
@@ -10,7 +11,11 @@ import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
 import dev.logitlens.runtime.NativeModel;
 import dev.logitlens.runtime.NativeSession;
+import dev.logitlens.runtime.NativeStatistics;
+import dev.logitlens.runtime.NativeLibrary;
 import dev.logitlens.runtime.ResidualStream;
+import dev.logitlens.time.Timings;
+import dev.logitlens.time.Timings.Phase;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
 
 import java.io.IOException;
@@ -36,16 +41,19 @@ public final class LensModel implements AutoCloseable {
 
     private final NativeModel model;
     private final NativeSession session;
-    private final ProjectionKernel kernel;
-    private final LogitLens lens;
     private final LensSettings settings;
+    private final Timings timings;
+    private final LensStatistics statistics; // null: in Java
+    private ProjectionKernel nativeKernel;   // made on first use
+    private ProjectionKernel jvmKernel;      // made on first use (packs W_U)
+    private String lastKernel;
 
-    private LensModel(NativeModel model, NativeSession session, ProjectionKernel kernel, LensSettings settings) {
+    private LensModel(NativeModel model, NativeSession session, LensSettings settings, Timings timings) {
         this.model = model;
         this.session = session;
-        this.kernel = kernel;
-        this.lens = new LogitLens(kernel);
         this.settings = settings;
+        this.timings = timings;
+        this.statistics = settings.kernel().statistics() == KernelChoice.NATIVE ? NativeStatistics.INSTANCE : null;
     }
 
     /** Opens a GGUF file, a Hugging Face GPT-2 folder or an llm-viz JSON model with default settings. */
@@ -54,7 +62,12 @@ public final class LensModel implements AutoCloseable {
     }
 
     public static LensModel open(Path path, LensSettings settings) throws IOException {
+        Timings timings = new Timings();
+        long mark = Timings.start();
+        NativeLibrary.load();
+        mark = timings.stop(Phase.LIBRARY_LOAD, mark);
         ModelWeights weights = ModelFiles.open(path);
+        mark = timings.stop(Phase.MODEL_OPEN, mark);
         NativeModel model;
         try {
             model = NativeModel.create(weights, settings.backend());
@@ -64,11 +77,8 @@ public final class LensModel implements AutoCloseable {
         }
         try {
             NativeSession session = model.newSession(settings.threads());
-            ProjectionKernel kernel = switch (settings.kernel().resolve(settings.backend(), settings.precision())) {
-                case JVM -> new JvmProjectionKernel(model.weights().unembedding(), settings.threads());
-                default -> model.newProjectionKernel(settings.precision(), settings.threads());
-            };
-            return new LensModel(model, session, kernel, settings);
+            timings.stop(Phase.WEIGHT_UPLOAD, mark);
+            return new LensModel(model, session, settings, timings);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -83,15 +93,53 @@ public final class LensModel implements AutoCloseable {
         return settings;
     }
 
-    /** The name of the projection kernel in use, e.g. {@code native-f32}. */
-    public String kernelName() {
-        return kernel.name();
+    /**
+     * The kernels the last {@code run} used, e.g. {@code native-f32 + native statistics}; before any run, those a
+     * one-token input would use.
+     */
+    public synchronized String kernelName() {
+        return lastKernel != null ? lastKernel : describe(kernelFor(1), statistics);
     }
 
+    private static String describe(ProjectionKernel kernel, LensStatistics statistics) {
+        return kernel.name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
+    }
+
+    /** The projection kernel for an input of {@code nTokens} positions, made (and timed as W_U preparation) on first use. */
+    private ProjectionKernel kernelFor(int nTokens) {
+        long rows = (long) nTokens * (config().nLayer() + 1);
+        long mark = Timings.start();
+        ProjectionKernel kernel;
+        if (settings.kernel().projection(settings.backend(), settings.precision(), rows) == KernelChoice.JVM) {
+            if (jvmKernel == null) {
+                jvmKernel = new JvmProjectionKernel(model.weights().unembedding(), settings.threads());
+                timings.stop(Phase.UNEMBEDDING, mark);
+            }
+            kernel = jvmKernel;
+        } else {
+            if (nativeKernel == null) {
+                nativeKernel = model.newProjectionKernel(settings.precision(), settings.threads());
+                timings.stop(Phase.UNEMBEDDING, mark);
+            }
+            kernel = nativeKernel;
+        }
+        return kernel;
+    }
     /** GPT-2's tokenisation of {@code text}; refused for models whose vocabulary is not GPT-2's. */
     public int[] tokenize(String text) {
         Gpt2Tokenizer.requireGpt2Vocabulary(config().nVocab());
-        return new Gpt2Tokenizer().encode(text);
+        long mark = Timings.start();
+        int[] tokens = new Gpt2Tokenizer().encode(text);
+        timings.stop(Phase.TOKENIZE, mark);
+        return tokens;
+    }
+
+    /**
+     * Where the time went since {@link #open}: library load, model open, weight upload, W_U preparation, and the
+     * forward pass, projection and statistics of every {@code run} so far (accumulated).
+     */
+    public Timings timings() {
+        return timings;
     }
 
     /** The lens of every layer at every position of {@code tokens}. */
@@ -105,7 +153,12 @@ public final class LensModel implements AutoCloseable {
      */
     public synchronized LensResult run(int[] tokens, int following, LensOptions options) {
         try (Arena arena = Arena.ofConfined()) {
+            long mark = Timings.start();
             ResidualStream stream = session.forward(tokens, settings.mode(), false, arena); // [n_layer+1, T, d]
+            timings.stop(Phase.FORWARD, mark);
+            ProjectionKernel kernel = kernelFor(tokens.length);
+            lastKernel = describe(kernel, statistics);
+            LogitLens lens = new LogitLens(kernel, statistics, timings);
             return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
         }
     }
@@ -122,7 +175,9 @@ public final class LensModel implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        kernel.close();
-        model.close(); // closes the session and the weights
+        if (jvmKernel != null) {
+            jvmKernel.close();
+        }
+        model.close(); // closes the session, the native kernel and the weights
     }
 }

@@ -23,7 +23,7 @@ public record LensSettings(Backend backend, int threads, KernelChoice kernel, Pr
         if (mode == ResidualMode.RAW) {
             throw new IllegalArgumentException("the lens decodes normalised rows: use NORMALISED or NO_AFFINE, not RAW");
         }
-        if (kernel.resolve(backend, precision) == KernelChoice.JVM && precision != ProjectionPrecision.F32) {
+        if (kernel == KernelChoice.JVM && precision != ProjectionPrecision.F32) {
             throw new IllegalArgumentException("the JVM kernel computes in float32 only; " + precision + " needs the native kernel");
         }
     }

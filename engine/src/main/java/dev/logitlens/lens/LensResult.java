@@ -68,6 +68,11 @@ public final class LensResult {
         this.cellLogits = new float[cellIndex.size()][vocabSize];
     }
 
+    /** A top-k entry's probability from its logit and its row's log-sum-exp. */
+    static float probability(float logit, double logSumExp) {
+        return (float) Math.exp(logit - logSumExp);
+    }
+
     /** n_layer: the number of blocks; layers run from 0 to this, inclusive. */
     public int nLayers() {
         return nLayers;

@@ -1,7 +1,11 @@
 package dev.logitlens.lens;
 
+import dev.logitlens.time.Timings;
+import dev.logitlens.time.Timings.Phase;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 
 /**
@@ -18,10 +22,22 @@ import java.util.Objects;
 public final class LogitLens {
 
     private final ProjectionKernel kernel;
+    private final LensStatistics statistics; // null: in Java (PositionAnalyzer)
+    private final Timings timings;           // projection and statistics, accumulated over runs
 
-    /** @param kernel projects rows onto the vocabulary; not closed by the lens */
+    /** @param kernel projects rows onto the vocabulary; not closed by the lens. The statistics are computed in Java. */
     public LogitLens(ProjectionKernel kernel) {
+        this(kernel, null, new Timings());
+    }
+
+    /**
+     * @param statistics computes the statistics of the logits, or null to compute them in Java ({@link PositionAnalyzer})
+     * @param timings    receives each run's projection and statistics time
+     */
+    public LogitLens(ProjectionKernel kernel, LensStatistics statistics, Timings timings) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
+        this.statistics = statistics;
+        this.timings = Objects.requireNonNull(timings, "timings");
     }
 
     public ProjectionKernel kernel() {
@@ -64,10 +80,9 @@ public final class LogitLens {
         try (Arena arena = Arena.ofShared(); WorkerPool workers = new WorkerPool(threads, "logitlens-statistics")) {
             MemorySegment rows = arena.allocate(positionsPerBlock * snapshots * rowBytes, 64);        // [P·S, d]
             MemorySegment logits = arena.allocate(positionsPerBlock * snapshots * logitRowBytes, 64); // [P·S, V]
-            PositionAnalyzer[] analyzers = new PositionAnalyzer[threads];
-            for (int w = 0; w < threads; w++) {
-                analyzers[w] = new PositionAnalyzer(vocab, options.topK());
-            }
+            BlockSummary summary = statistics != null
+                    ? new CellSummary(positionsPerBlock, snapshots, options.topK(), arena)
+                    : new JvmSummary(threads, vocab, options.topK());
             for (int first = 0; first < nTokens; first += positionsPerBlock) {
                 int positions = Math.min(positionsPerBlock, nTokens - first);
                 for (int p = 0; p < positions; p++) {
@@ -76,13 +91,84 @@ public final class LogitLens {
                         MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
                     }
                 }
+                long mark = Timings.start();
                 kernel.project(rows, positions * snapshots, logits);
-                int blockStart = first;
-                workers.forEachChunk(positions, (worker, p) -> analyzers[worker].analyze(
-                        logits, p * snapshots * logitRowBytes, blockStart + p, tokens, following, result));
+                mark = timings.stop(Phase.PROJECTION, mark);
+                summary.summarise(workers, logits, first, positions, snapshots, tokens, following, result);
+                copyDistributions(logits, first, positions, snapshots, result);
+                timings.stop(Phase.STATISTICS, mark);
             }
         }
         return result;
+    }
+
+    /** The true next token of position {@code pos}: the next input token, or after the last one {@code following} (−1: none). */
+    static int nextToken(int[] tokens, int pos, int following) {
+        return pos + 1 < tokens.length ? tokens[pos + 1] : following;
+    }
+
+    /** The statistics of one block of logits {@code [positions, snapshots, V]} into the result. */
+    private interface BlockSummary {
+        void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots, int[] tokens,
+                       int following, LensResult result);
+    }
+
+    /** In Java: one {@link PositionAnalyzer} per statistics thread, a position at a time. */
+    private static final class JvmSummary implements BlockSummary {
+        private final PositionAnalyzer[] analyzers;
+
+        JvmSummary(int threads, int vocab, int topK) {
+            analyzers = new PositionAnalyzer[threads];
+            for (int w = 0; w < threads; w++) {
+                analyzers[w] = new PositionAnalyzer(vocab, topK);
+            }
+        }
+
+        @Override
+        public void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots,
+                              int[] tokens, int following, LensResult result) {
+            long positionBytes = (long) snapshots * result.vocabSize() * Float.BYTES;
+            workers.forEachChunk(positions, (worker, p) -> analyzers[worker].analyze(
+                    logits, p * positionBytes, first + p, tokens, following, result));
+        }
+    }
+
+    /** By {@link #statistics} ({@link LensStatistics}), each statistics thread taking a share of the positions. */
+    private final class CellSummary implements BlockSummary {
+        private final CellStatistics cells; // [P, S] cells of one block
+
+        CellSummary(int positionsPerBlock, int snapshots, int topK, Arena arena) {
+            cells = new CellStatistics(positionsPerBlock * snapshots, topK, arena);
+        }
+
+        @Override
+        public void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots,
+                              int[] tokens, int following, LensResult result) {
+            long positionBytes = (long) snapshots * result.vocabSize() * Float.BYTES;
+            workers.forEachChunk(positions, (worker, p) -> {
+                int pos = first + p;
+                CellStatistics slice = cells.slice(p * snapshots, snapshots);
+                statistics.summarise(logits.asSlice(p * positionBytes, positionBytes), 1, snapshots, result.vocabSize(),
+                        new int[] {tokens[pos]}, new int[] {nextToken(tokens, pos, following)}, slice);
+                for (int layer = 0; layer < snapshots; layer++) {
+                    slice.copyInto(layer, result, layer, pos);
+                }
+            });
+        }
+    }
+
+    /** The full logits of the cells the options asked to keep whole. */
+    private static void copyDistributions(MemorySegment logits, int first, int positions, int snapshots, LensResult result) {
+        int vocab = result.vocabSize();
+        for (int p = 0; p < positions; p++) {
+            for (int layer = 0; layer < snapshots; layer++) {
+                int distribution = result.distributionIndex(layer, first + p);
+                if (distribution >= 0) {
+                    long offset = (long) (p * snapshots + layer) * vocab * Float.BYTES;
+                    MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT_UNALIGNED, offset, result.cellLogits[distribution], 0, vocab);
+                }
+            }
+        }
     }
 
     private void validate(MemorySegment residual, int nLayers, int nTokens, int[] tokens, LensOptions options) {

@@ -8,22 +8,27 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The register-blocked inner kernel of {@link JvmProjectionKernel}: one {@code MR × NR} tile of C
- * (6 rows × 2 vectors, 12 vector accumulators) from a packed A micro-panel and a packed B panel.
- * Per k step: two B vector loads, six broadcasts of A, twelve FMAs.
+ * The register-blocked inner kernel of {@link JvmProjectionKernel}: one {@code MR × NR} tile of C from a packed A
+ * micro-panel and a packed B panel, NR = 2 vectors. MR is chosen for the CPU at class initialisation, from the
+ * vector width the Vector API reports: 12 rows (24 vector accumulators + 2 B vectors + 1 broadcast = 27 of the 32
+ * registers) with 16-lane (AVX-512) vectors, where 6 rows left FMA latency exposed (179 against 204 GFLOP/s in
+ * ProjectionBench on an AVX-512 EPYC, docs/BENCHMARKS.md); 6 rows (12 + 3 = 15 of 16 registers) otherwise (AVX2).
+ * Per k step: two B vector loads, MR broadcasts of A, 2·MR FMAs.
  */
 final class MicroKernel {
 
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    /** Rows of a tile. */
-    static final int MR = 6;
+    private static final int R6 = 6;
+    private static final int R12 = 12;
+    /** Rows of a tile: 12 with 16-lane vectors (32 registers), else 6. */
+    static final int MR = SPECIES.length() >= 16 ? R12 : R6;
     /** Columns of a tile: two vectors. */
     static final int NR = 2 * SPECIES.length();
 
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final long VECTOR_BYTES = SPECIES.vectorByteSize();
-    private static final long A_STEP = MR * (long) Float.BYTES;
+    private static final long A_STEP = R6 * (long) Float.BYTES;
     private static final long B_STEP = NR * (long) Float.BYTES;
 
     private MicroKernel() {
@@ -38,6 +43,16 @@ final class MicroKernel {
      */
     static void multiply(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int kc,
                          MemorySegment c, long cOffset, long cRowBytes, boolean accumulate) {
+        if (MR == R12) { // a constant: C2 keeps one branch
+            multiply12(a, aOffset, b, bOffset, kc, c, cOffset, cRowBytes, accumulate);
+        } else {
+            multiply6(a, aOffset, b, bOffset, kc, c, cOffset, cRowBytes, accumulate);
+        }
+    }
+
+    /** {@link #multiply} with a 6 × NR tile: 12 vector accumulators, for CPUs with 16 vector registers (AVX2). */
+    private static void multiply6(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int kc,
+                                  MemorySegment c, long cOffset, long cRowBytes, boolean accumulate) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate) {
             long o = cOffset;
@@ -82,6 +97,84 @@ final class MicroKernel {
         c30.intoMemorySegment(c, o, ORDER); c31.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
         c40.intoMemorySegment(c, o, ORDER); c41.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
         c50.intoMemorySegment(c, o, ORDER); c51.intoMemorySegment(c, o + VECTOR_BYTES, ORDER);
+    }
+
+    /** {@link #multiply} with a 12 × NR tile: 24 vector accumulators, for CPUs with 32 vector registers (AVX-512). */
+    private static void multiply12(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int kc,
+                                   MemorySegment c, long cOffset, long cRowBytes, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
+        if (accumulate) {
+            long o = cOffset;
+            c00 = load(c, o); c01 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c10 = load(c, o); c11 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c20 = load(c, o); c21 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c30 = load(c, o); c31 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c40 = load(c, o); c41 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c50 = load(c, o); c51 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c60 = load(c, o); c61 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c70 = load(c, o); c71 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c80 = load(c, o); c81 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c90 = load(c, o); c91 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c100 = load(c, o); c101 = load(c, o + VECTOR_BYTES); o += cRowBytes;
+            c110 = load(c, o); c111 = load(c, o + VECTOR_BYTES);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = c80 = c81 = c90 = c91 = c100 = c101 = c110 = c111 = FloatVector.zero(SPECIES);
+        }
+        long aEnd = aOffset + kc * (long) (R12 * Float.BYTES);
+        for (long ao = aOffset, bo = bOffset; ao < aEnd; ao += R12 * Float.BYTES, bo += B_STEP) {
+            FloatVector b0 = load(b, bo);
+            FloatVector b1 = load(b, bo + VECTOR_BYTES);
+            FloatVector x;
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 0));
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 4));
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 8));
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 12));
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 16));
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 20));
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 24));
+            c60 = x.fma(b0, c60);
+            c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 28));
+            c70 = x.fma(b0, c70);
+            c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 32));
+            c80 = x.fma(b0, c80);
+            c81 = x.fma(b1, c81);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 36));
+            c90 = x.fma(b0, c90);
+            c91 = x.fma(b1, c91);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 40));
+            c100 = x.fma(b0, c100);
+            c101 = x.fma(b1, c101);
+            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 44));
+            c110 = x.fma(b0, c110);
+            c111 = x.fma(b1, c111);
+        }
+        long o = cOffset;
+        c00.intoMemorySegment(c, o, ORDER); c01.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c10.intoMemorySegment(c, o, ORDER); c11.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c20.intoMemorySegment(c, o, ORDER); c21.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c30.intoMemorySegment(c, o, ORDER); c31.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c40.intoMemorySegment(c, o, ORDER); c41.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c50.intoMemorySegment(c, o, ORDER); c51.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c60.intoMemorySegment(c, o, ORDER); c61.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c70.intoMemorySegment(c, o, ORDER); c71.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c80.intoMemorySegment(c, o, ORDER); c81.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c90.intoMemorySegment(c, o, ORDER); c91.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c100.intoMemorySegment(c, o, ORDER); c101.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
+        c110.intoMemorySegment(c, o, ORDER); c111.intoMemorySegment(c, o + VECTOR_BYTES, ORDER);
     }
 
     private static FloatVector load(MemorySegment segment, long offset) {

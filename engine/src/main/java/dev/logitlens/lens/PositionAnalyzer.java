@@ -48,7 +48,7 @@ final class PositionAnalyzer {
         double inputLse = result.logSumExp[result.cell(0, pos)];
 
         int finalTop = result.topIds[result.cell(last, pos) * topK];
-        int next = pos + 1 < tokens.length ? tokens[pos + 1] : following;
+        int next = LogitLens.nextToken(tokens, pos, following);
         int input = tokens[pos];
         for (int layer = 0; layer <= last; layer++) {
             long offset = rowsOffset + layer * rowBytes;
@@ -68,10 +68,6 @@ final class PositionAnalyzer {
             result.rankFinalTop1[cell] = 1 + comparison.aboveFirst();
             result.rankNext[cell] = next < 0 ? -1 : 1 + comparison.aboveSecond();
             result.rankInput[cell] = 1 + comparison.aboveThird();
-            int distribution = result.distributionIndex(layer, pos);
-            if (distribution >= 0) {
-                MemorySegment.copy(logits, F32, offset, result.cellLogits[distribution], 0, vocabSize);
-            }
         }
     }
 
@@ -87,7 +83,7 @@ final class PositionAnalyzer {
         int top = cell * topK;
         selector.drainSorted(result.topIds, result.topLogits, top);
         for (int j = 0; j < topK; j++) {
-            result.topProbs[top + j] = (float) Math.exp(result.topLogits[top + j] - lse);
+            result.topProbs[top + j] = LensResult.probability(result.topLogits[top + j], lse);
         }
         return new RowSummary(logits, offset, max, sums);
     }

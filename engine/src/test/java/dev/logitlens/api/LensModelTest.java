@@ -27,30 +27,43 @@ class LensModelTest {
     Path dir;
 
     @Test
-    void bothKernelsGiveTheSameLensAndAutoPicksByBackendAndPrecision() throws IOException {
-        Gpt2Config config = TinyGpt2.config(97, 8, 32, 4, 2);
+    void everyKernelGivesTheSameLensAndAutoPicksByInputBackendAndPrecision() throws IOException {
+        Gpt2Config config = TinyGpt2.config(97, KernelChoice.JVM_PROJECTION_MIN_ROWS / 3 + 1, 32, 4, 2);
         Path file = new GgufWriter(TinyGpt2.generate(config, 2, 6, true)).write(dir.resolve("m.gguf"));
         int[] tokens = {5, 17, 3, 96, 0, 42};
         LensOptions options = LensOptions.defaults().withTopK(3);
         LensSettings cpu = LensSettings.defaults().withThreads(2);
+        int[] longInput = new java.util.Random(3).ints(config.nCtx(), 0, config.nVocab()).toArray(); // 3·T rows ≥ the threshold
         try (LensModel auto = LensModel.open(file, cpu);
              LensModel nativeKernel = LensModel.open(file, cpu.withKernel(KernelChoice.NATIVE));
+             LensModel jvmKernel = LensModel.open(file, cpu.withKernel(KernelChoice.JVM));
              LensModel reduced = LensModel.open(file, cpu.withPrecision(ProjectionPrecision.BF16))) {
-            assertEquals("jvm-vector", auto.kernelName());
-            assertEquals("native-f32", nativeKernel.kernelName());
-            assertEquals("native-bf16", reduced.kernelName());
-            LensResult a = auto.run(tokens, options);
-            LensResult b = nativeKernel.run(tokens, options);
-            for (int layer = 0; layer <= config.nLayer(); layer++) {
-                for (int pos = 0; pos < tokens.length; pos++) {
-                    assertEquals(a.topTokenId(layer, pos, 0), b.topTokenId(layer, pos, 0));
-                    assertEquals(a.klToFinal(layer, pos), b.klToFinal(layer, pos), 1e-4);
-                    assertEquals(a.entropy(layer, pos), b.entropy(layer, pos), 1e-4);
+            assertEquals("native-f32 + native statistics", auto.kernelName());
+            assertEquals("native-bf16 + native statistics", reduced.kernelName());
+            assertEquals("jvm-vector + jvm statistics", jvmKernel.kernelName());
+            for (int[] input : new int[][] {tokens, longInput}) {
+                LensResult a = auto.run(input, options);
+                LensResult b = nativeKernel.run(input, options);
+                LensResult c = jvmKernel.run(input, options);
+                for (int layer = 0; layer <= config.nLayer(); layer++) {
+                    for (int pos = 0; pos < input.length; pos++) {
+                        for (LensResult other : new LensResult[] {b, c}) {
+                            assertEquals(a.topTokenId(layer, pos, 0), other.topTokenId(layer, pos, 0));
+                            assertEquals(a.rankOfNextToken(layer, pos), other.rankOfNextToken(layer, pos));
+                            assertEquals(a.klToFinal(layer, pos), other.klToFinal(layer, pos), 1e-4);
+                            assertEquals(a.entropy(layer, pos), other.entropy(layer, pos), 1e-4);
+                        }
+                    }
                 }
             }
+            assertEquals("jvm-vector + native statistics", auto.kernelName(), "a long input is projected by the JVM kernel");
+            auto.run(tokens, options);
+            assertEquals("native-f32 + native statistics", auto.kernelName(), "a short one by ggml again");
             assertThrows(IllegalArgumentException.class, () -> auto.tokenize("text needs GPT-2's vocabulary"));
         }
-        assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.resolve(Backend.CUDA, ProjectionPrecision.F32));
+        assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CUDA, ProjectionPrecision.F32, 1 << 20));
+        assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F16, 1 << 20));
+        assertEquals(KernelChoice.JVM, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F32, 1 << 20));
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.logitlens.lens;
 
+import dev.logitlens.runtime.NativeStatistics;
+import dev.logitlens.time.Timings;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -71,6 +74,13 @@ class LogitLensTest {
         try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, vocab, width), 2)) {
             LensResult result = new LogitLens(kernel).run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, options);
             assertMatches(reference, result, tokens, tie);
+            // the shim's statistics (ll_lens_stats) over the same logits, held to the same reference
+            LensResult nativeStatistics = new LogitLens(kernel, NativeStatistics.INSTANCE, new Timings())
+                    .run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, options);
+            assertMatches(reference, nativeStatistics, tokens, tie);
+            for (LensCell cell : cells) {
+                assertDistribution(reference, nativeStatistics, cell.layer(), cell.position());
+            }
             for (LensCell cell : cells) {
                 assertDistribution(reference, result, cell.layer(), cell.position());
             }

@@ -3,6 +3,7 @@ package dev.logitlens.lens;
 import dev.logitlens.model.MatrixLayout;
 import dev.logitlens.model.TensorInfo;
 import dev.logitlens.model.TensorType;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>Tolerance: |logit − reference| ≤ 1e-4 · Σ_k |h_k · w_k| — relative to the magnitude the float rounding
  * of a d-term dot product scales with (a logit near 0 from cancellation is held to the same absolute error
  * as its terms). Shapes put tails everywhere: V and d not multiples of the vector width or of NR = 16,
- * row counts below, at and above multiples of the 6-row micro-kernel, d above the k block of 256.
+ * row counts below, at and above multiples of the 6- and 12-row micro-kernels, d above the k block of 256.
  */
 class ProjectionKernelTest {
 
@@ -41,6 +42,9 @@ class ProjectionKernelTest {
                 {257, 300, 12},
                 {1041, 96, 29},
                 {50, 513, 3},
+                {300, 70, 24},
+                {129, 33, 25},
+                {64, 48, 36},
         };
         for (int[] shape : shapes) {
             for (TensorType type : TensorType.values()) {
@@ -87,6 +91,16 @@ class ProjectionKernelTest {
                 assertProjects(kernel, rows, nRows, ReferenceLens.multiply(rows, nRows, w, vocab, width),
                         ReferenceLens.magnitudes(rows, nRows, w, vocab, width));
             }
+        }
+    }
+
+    /** The tile follows the vector width: 12 rows with 16 lanes, 6 with 8 (the pom's second run limits HotSpot to AVX2). */
+    @Test
+    void theTileFitsTheVectorRegisters() {
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        assertEquals(lanes >= 16 ? 12 : 6, MicroKernel.MR);
+        if (java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:UseAVX=2")) {
+            assertEquals(8, lanes, "with -XX:UseAVX=2 the preferred species has 8 float lanes");
         }
     }
 

@@ -16,14 +16,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The shared test fixtures ({@code shared/fixtures}, beside the repository). Found through the system
- * property {@code logitlens.root} (the repository root, set by surefire) as
- * {@code <root>/../shared/fixtures}, else by walking up from the working directory to a folder
- * holding {@code shared/fixtures}. Missing fixtures fail the test: CI always has them.
+ * The test fixtures in the repository's {@code test-data/} folder (see its README for sources and licences). Found
+ * through the system property {@code logitlens.root} (the repository root, set by surefire), else by walking up
+ * from the working directory to a folder holding {@code test-data}. Missing fixtures fail the test.
  */
 public final class Fixtures {
 
-    private static final String FIXTURES = "shared/fixtures";
+    private static final String FIXTURES = "test-data";
 
     private Fixtures() {
     }
@@ -47,7 +46,7 @@ public final class Fixtures {
     public static Path root() {
         String property = System.getProperty("logitlens.root");
         if (property != null) {
-            Path candidate = Path.of(property).resolve("../" + FIXTURES).normalize();
+            Path candidate = Path.of(property).resolve(FIXTURES).normalize();
             if (Files.isDirectory(candidate)) {
                 return candidate;
             }
@@ -58,7 +57,7 @@ public final class Fixtures {
                 return candidate;
             }
         }
-        throw new IllegalStateException("test fixtures not found: no " + FIXTURES + " beside logitlens.root=" + property
+        throw new IllegalStateException("test fixtures not found: no " + FIXTURES + " in logitlens.root=" + property
                 + " nor above " + Path.of("").toAbsolutePath());
     }
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The published GPT-2 tokenisations of {@code shared/fixtures/gpt2-reference.md}. */
+/** The published GPT-2 tokenisations of {@code test-data/gpt2-reference.md}. */
 class Gpt2TokenizerTest {
 
     private final Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
