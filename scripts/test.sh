@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the machine lacks (scripts/install-deps.sh; without root it names the
-# packages and stops), builds the native shim and ggml (CMake), runs the C tests (ctest), then every Java
-# test (JUnit). Extra arguments go to Maven (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
+# packages and stops), builds the native shim and ggml (CMake), runs the C tests (ctest), every Java test
+# (JUnit), then the tests of the ./logitlens launcher (scripts/test-launcher.sh). Extra arguments go to Maven
+# (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! scripts/install-deps.sh --check >/dev/null; then
@@ -9,4 +10,5 @@ if ! scripts/install-deps.sh --check >/dev/null; then
 fi
 JAVA_HOME=$(scripts/java-home.sh) || exit 1
 export JAVA_HOME
-exec mvn -B -ntp verify "$@"
+mvn -B -ntp verify "$@"
+scripts/test-launcher.sh

@@ -9,19 +9,21 @@ import java.nio.ByteOrder;
 
 /**
  * The register-blocked inner kernel of {@link JvmProjectionKernel}: one {@code MR × NR} tile of C from a packed A
- * micro-panel and a packed B panel, NR = 2 vectors. MR is chosen for the CPU at class initialisation, from the
- * vector width the Vector API reports: 12 rows (24 vector accumulators + 2 B vectors + 1 broadcast = 27 of the 32
- * registers) with 16-lane (AVX-512) vectors, where 6 rows left FMA latency exposed (179 against 204 GFLOP/s in
- * ProjectionBench on an AVX-512 EPYC, docs/BENCHMARKS.md); 6 rows (12 + 3 = 15 of 16 registers) otherwise (AVX2).
- * Per k step: two B vector loads, MR broadcasts of A, 2·MR FMAs.
+ * micro-panel and a packed B panel, NR = 2 vectors. MR is chosen for the CPU at class initialisation from the
+ * vector width the Vector API reports: 8 rows (16 vector accumulators + 2 B vectors + 1 broadcast = 19 of the 32
+ * registers) with 16-lane (AVX-512) vectors, 6 rows (12 + 3 = 15 of 16 registers) otherwise (AVX2). On an
+ * AVX-512 EPYC, ProjectionBench gave 192-202 GFLOP/s with 8 rows against 174-178 with 6 (docs/BENCHMARKS.md).
+ * 10 and 12 rows were no faster, and HotSpot's C1 cannot compile a 12-row tile ("out of virtual registers"),
+ * which can leave it running without C2's vector intrinsics for minutes: keep every variant small enough for
+ * C1's tier 3. Per k step: two B vector loads, MR broadcasts of A, 2·MR FMAs.
  */
 final class MicroKernel {
 
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int R6 = 6;
-    private static final int R12 = 12;
-    /** Rows of a tile: 12 with 16-lane vectors (32 registers), else 6. */
-    static final int MR = SPECIES.length() >= 16 ? R12 : R6;
+    private static final int R8 = 8;
+    /** Rows of a tile: 8 with 16-lane vectors (32 registers), else 6. */
+    static final int MR = SPECIES.length() >= 16 ? R8 : R6;
     /** Columns of a tile: two vectors. */
     static final int NR = 2 * SPECIES.length();
 
@@ -29,6 +31,7 @@ final class MicroKernel {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final long VECTOR_BYTES = SPECIES.vectorByteSize();
     private static final long A_STEP = R6 * (long) Float.BYTES;
+    private static final long A_STEP_8 = R8 * (long) Float.BYTES;
     private static final long B_STEP = NR * (long) Float.BYTES;
 
     private MicroKernel() {
@@ -43,8 +46,8 @@ final class MicroKernel {
      */
     static void multiply(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int kc,
                          MemorySegment c, long cOffset, long cRowBytes, boolean accumulate) {
-        if (MR == R12) { // a constant: C2 keeps one branch
-            multiply12(a, aOffset, b, bOffset, kc, c, cOffset, cRowBytes, accumulate);
+        if (MR == R8) { // a constant: C2 keeps one branch
+            multiply8(a, aOffset, b, bOffset, kc, c, cOffset, cRowBytes, accumulate);
         } else {
             multiply6(a, aOffset, b, bOffset, kc, c, cOffset, cRowBytes, accumulate);
         }
@@ -99,10 +102,10 @@ final class MicroKernel {
         c50.intoMemorySegment(c, o, ORDER); c51.intoMemorySegment(c, o + VECTOR_BYTES, ORDER);
     }
 
-    /** {@link #multiply} with a 12 × NR tile: 24 vector accumulators, for CPUs with 32 vector registers (AVX-512). */
-    private static void multiply12(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int kc,
-                                   MemorySegment c, long cOffset, long cRowBytes, boolean accumulate) {
-        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71, c80, c81, c90, c91, c100, c101, c110, c111;
+    /** {@link #multiply} with an 8 × NR tile: 16 vector accumulators, for CPUs with 32 vector registers (AVX-512). */
+    private static void multiply8(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int kc,
+                                  MemorySegment c, long cOffset, long cRowBytes, boolean accumulate) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (accumulate) {
             long o = cOffset;
             c00 = load(c, o); c01 = load(c, o + VECTOR_BYTES); o += cRowBytes;
@@ -112,16 +115,12 @@ final class MicroKernel {
             c40 = load(c, o); c41 = load(c, o + VECTOR_BYTES); o += cRowBytes;
             c50 = load(c, o); c51 = load(c, o + VECTOR_BYTES); o += cRowBytes;
             c60 = load(c, o); c61 = load(c, o + VECTOR_BYTES); o += cRowBytes;
-            c70 = load(c, o); c71 = load(c, o + VECTOR_BYTES); o += cRowBytes;
-            c80 = load(c, o); c81 = load(c, o + VECTOR_BYTES); o += cRowBytes;
-            c90 = load(c, o); c91 = load(c, o + VECTOR_BYTES); o += cRowBytes;
-            c100 = load(c, o); c101 = load(c, o + VECTOR_BYTES); o += cRowBytes;
-            c110 = load(c, o); c111 = load(c, o + VECTOR_BYTES);
+            c70 = load(c, o); c71 = load(c, o + VECTOR_BYTES);
         } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = c80 = c81 = c90 = c91 = c100 = c101 = c110 = c111 = FloatVector.zero(SPECIES);
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(SPECIES);
         }
-        long aEnd = aOffset + kc * (long) (R12 * Float.BYTES);
-        for (long ao = aOffset, bo = bOffset; ao < aEnd; ao += R12 * Float.BYTES, bo += B_STEP) {
+        long aEnd = aOffset + kc * A_STEP_8;
+        for (long ao = aOffset, bo = bOffset; ao < aEnd; ao += A_STEP_8, bo += B_STEP) {
             FloatVector b0 = load(b, bo);
             FloatVector b1 = load(b, bo + VECTOR_BYTES);
             FloatVector x;
@@ -149,18 +148,6 @@ final class MicroKernel {
             x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 28));
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 32));
-            c80 = x.fma(b0, c80);
-            c81 = x.fma(b1, c81);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 36));
-            c90 = x.fma(b0, c90);
-            c91 = x.fma(b1, c91);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 40));
-            c100 = x.fma(b0, c100);
-            c101 = x.fma(b1, c101);
-            x = FloatVector.broadcast(SPECIES, a.get(F32, ao + 44));
-            c110 = x.fma(b0, c110);
-            c111 = x.fma(b1, c111);
         }
         long o = cOffset;
         c00.intoMemorySegment(c, o, ORDER); c01.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
@@ -170,11 +157,7 @@ final class MicroKernel {
         c40.intoMemorySegment(c, o, ORDER); c41.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
         c50.intoMemorySegment(c, o, ORDER); c51.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
         c60.intoMemorySegment(c, o, ORDER); c61.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
-        c70.intoMemorySegment(c, o, ORDER); c71.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
-        c80.intoMemorySegment(c, o, ORDER); c81.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
-        c90.intoMemorySegment(c, o, ORDER); c91.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
-        c100.intoMemorySegment(c, o, ORDER); c101.intoMemorySegment(c, o + VECTOR_BYTES, ORDER); o += cRowBytes;
-        c110.intoMemorySegment(c, o, ORDER); c111.intoMemorySegment(c, o + VECTOR_BYTES, ORDER);
+        c70.intoMemorySegment(c, o, ORDER); c71.intoMemorySegment(c, o + VECTOR_BYTES, ORDER);
     }
 
     private static FloatVector load(MemorySegment segment, long offset) {

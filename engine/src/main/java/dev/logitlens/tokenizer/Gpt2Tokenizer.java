@@ -11,6 +11,7 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
  * GPT-2's byte-level BPE tokenizer (OpenAI's {@code r50k_base} vocabulary: 50,256 byte-pair tokens
@@ -28,6 +29,14 @@ public final class Gpt2Tokenizer {
     }
 
     private final Encoding encoding = Vocabulary.R50K;
+
+    /**
+     * Loads the vocabulary now (about 100 ms in a fresh JVM), so that a later first use does not wait: the command
+     * line calls it on a background thread while it parses its arguments and opens the model.
+     */
+    public static void preload() {
+        Objects.requireNonNull(Vocabulary.R50K);
+    }
 
     /**
      * Fails with {@link IllegalArgumentException} unless a model's vocabulary of {@code nVocab} tokens is
