@@ -2,8 +2,8 @@ package dev.logitlens.api;
 
 import dev.logitlens.lens.JvmProjectionKernel;
 import dev.logitlens.lens.LensOptions;
-import dev.logitlens.lens.LensStatistics;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.LensStatistics;
 import dev.logitlens.lens.LogitLens;
 import dev.logitlens.lens.ProjectionKernel;
 import dev.logitlens.model.Gpt2Config;
@@ -11,8 +11,8 @@ import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
 import dev.logitlens.runtime.NativeModel;
 import dev.logitlens.runtime.NativeSession;
-import dev.logitlens.runtime.NativeStatistics;
 import dev.logitlens.runtime.NativeLibrary;
+import dev.logitlens.runtime.NativeStatistics;
 import dev.logitlens.runtime.ResidualStream;
 import dev.logitlens.time.Timings;
 import dev.logitlens.time.Timings.Phase;
@@ -125,6 +125,7 @@ public final class LensModel implements AutoCloseable {
         }
         return kernel;
     }
+
     /** GPT-2's tokenisation of {@code text}; refused for models whose vocabulary is not GPT-2's. */
     public int[] tokenize(String text) {
         Gpt2Tokenizer.requireGpt2Vocabulary(config().nVocab());

@@ -16,6 +16,9 @@ import java.nio.ByteOrder;
  * 10 and 12 rows were no faster, and HotSpot's C1 cannot compile a 12-row tile ("out of virtual registers"),
  * which can leave it running without C2's vector intrinsics for minutes: keep every variant small enough for
  * C1's tier 3. Per k step: two B vector loads, MR broadcasts of A, 2·MR FMAs.
+ *
+ * <p>The two variants repeat one pattern on purpose: each accumulator must be its own local variable for C2 to
+ * keep it in a register (arrays of vectors, or a loop over rows, are not scalar-replaced and box every vector).
  */
 final class MicroKernel {
 
