@@ -92,10 +92,6 @@ static inline LL_INLINE ll_v16f ll_exp(ll_v16f x) {
     return ll_select(underflow, ll_splat(0.0f), p * (ll_v16f) scale);
 }
 
-static inline LL_INLINE float ll_exp1(float x) {
-    return x < -87.3f ? 0.0f : expf(x);
-}
-
 /* ---- top-k --------------------------------------------------------------- */
 
 /* The k best (logit, id) so far, best first; ids arrive in increasing order. */

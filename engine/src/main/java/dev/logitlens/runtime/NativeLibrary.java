@@ -151,7 +151,6 @@ public final class NativeLibrary {
                 }
                 sha.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 if (url.openConnection() instanceof JarURLConnection jar) {
-                    jar.setUseCaches(true);
                     JarEntry entry = jar.getJarEntry();
                     sha.update((entry.getSize() + ":" + entry.getCrc()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 } else {
