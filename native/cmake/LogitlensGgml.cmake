@@ -1,6 +1,7 @@
 # Provides the INTERFACE target `logitlens_ggml`: ggml's libraries (built as
-# shared libraries, or found on the system) plus the compile definitions the
-# shim needs (LOGITLENS_HAVE_CUDA). LOGITLENS_GGML_SOURCE picks the origin.
+# shared libraries, or found on the system). LOGITLENS_GGML_SOURCE picks the origin.
+# The shim reaches every backend through ggml's registry (ll_backend.c), so it links
+# ggml and ggml-base only: backends are loaded at run time when LOGITLENS_PORTABLE is on.
 
 include(LogitlensGgmlVersion)
 
@@ -10,7 +11,18 @@ set(LOGITLENS_GGML_EXPECTED_VERSION "0.25.1")
 # Must be a macro: the values have to be visible to add_subdirectory.
 macro(logitlens_configure_ggml_options)
     set(BUILD_SHARED_LIBS ON)
-    set(GGML_BACKEND_DL OFF)
+    # Portable: every CPU backend variant ggml knows for the architecture, each a library that
+    # ggml loads when the running CPU has its instructions (ll_backend.c picks the best).
+    # Not portable: one CPU backend for the build machine's CPU (-march=native), linked in.
+    if(LOGITLENS_PORTABLE)
+        set(GGML_BACKEND_DL ON)
+        set(GGML_CPU_ALL_VARIANTS ON)
+        set(GGML_NATIVE OFF)
+    else()
+        set(GGML_BACKEND_DL OFF)
+        set(GGML_CPU_ALL_VARIANTS OFF)
+        set(GGML_NATIVE ON)
+    endif()
     set(GGML_BUILD_TESTS OFF)
     set(GGML_BUILD_EXAMPLES OFF)
     # llamafile's tinyBLAS sgemm speeds up f32/f16 matrix products on the CPU
@@ -95,7 +107,15 @@ function(logitlens_add_ggml)
     endif()
 
     target_link_libraries(logitlens_ggml INTERFACE ggml::ggml)
-    if(LOGITLENS_CUDA)
-        target_compile_definitions(logitlens_ggml INTERFACE LOGITLENS_HAVE_CUDA)
-    endif()
+
+    # ggml writes backend modules (GGML_BACKEND_DL) to the executables' folder; the shim looks
+    # for them beside itself, in lib/.
+    foreach(backend ${GGML_AVAILABLE_BACKENDS})
+        if(TARGET ${backend})
+            get_target_property(backend_imported ${backend} IMPORTED)
+            if(NOT backend_imported)
+                set_target_properties(${backend} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/lib")
+            endif()
+        endif()
+    endforeach()
 endfunction()

@@ -119,8 +119,26 @@ LL_API int32_t ll_api_version(void);
 /* The ggml version string of the linked ggml. */
 LL_API const char *ll_ggml_version(void);
 
-/* 1 when the backend was compiled in and a device is present, else 0. */
+/*
+ * Backends. ggml's backends are libraries beside this one, loaded at the first call that needs
+ * one: the CPU backend in the variant that best fits the running CPU (libggml-cpu-<variant>.so:
+ * x64 is the baseline, haswell = AVX2, skylakex/icelake/zen4/... = AVX-512 levels), or the one
+ * the environment variable LOGITLENS_CPU_VARIANT names; libggml-cuda.so when present.
+ */
+
+/* 1 when the backend is loaded and a device is present, else 0. */
 LL_API int32_t ll_backend_available(int32_t backend);
+
+/*
+ * The CPU backend in use. `variant` receives its variant name ("x64", "haswell", "skylakex", ...;
+ * "native" when ggml was built with one CPU backend linked in), `features` the instruction-set
+ * features it was compiled with and the CPU has, space-separated ("SSE3 SSSE3 AVX AVX2 F16C FMA
+ * BMI2 AVX512 ... LLAMAFILE=1"-style: a bare name is on, NAME=value otherwise). Both are
+ * NUL-terminated; LL_ERR_BUFFER when one does not fit, LL_ERR_BACKEND when the CPU backend
+ * could not be loaded (the message says why).
+ */
+LL_API int32_t ll_cpu_backend_info(char *variant, size_t variant_capacity,
+                                   char *features, size_t features_capacity, ll_error *err);
 
 /*
  * Create a model from hyper-parameters and a table of n_tensors tensors.

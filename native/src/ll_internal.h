@@ -28,13 +28,20 @@ int32_t ll_fail(ll_error *err, int32_t code, const char *fmt, ...) LL_PRINTF(3, 
 /* Records success (code LL_OK, empty message) in `err` (which may be NULL); returns LL_OK. */
 int32_t ll_succeed(ll_error *err);
 
-/* ---- ggml process setup (logitlens.c) ----------------------------------- */
+/* ---- backends (ll_backend.c) -------------------------------------------- */
 
-/* Installs the ggml log filter once per process (LOGITLENS_GGML_LOG=1 lets ggml talk). */
+/* Once per process: installs the ggml log filter (LOGITLENS_GGML_LOG=1 lets ggml talk) and loads
+ * ggml's backend libraries from liblogitlens's folder (the best CPU variant, or LOGITLENS_CPU_VARIANT). */
 void ll_init_ggml(void);
 
-/* LL_OK when `backend` is known, compiled in and has a device; else LL_ERR_BACKEND. */
+/* LL_OK when `backend` is known, loaded and has a device; else LL_ERR_BACKEND saying why. */
 int32_t ll_check_backend(int32_t backend, ll_error *err);
+
+/* Starts a backend instance (CPU: with n_threads threads); NULL on failure. */
+ggml_backend_t ll_backend_start(int32_t backend, int32_t n_threads);
+
+/* The buffer type holding the backend's tensors (NULL when the backend is unavailable). */
+ggml_backend_buffer_type_t ll_backend_buffer_type(int32_t backend);
 
 /* ---- weight table (ll_weights.c) ---------------------------------------- */
 
@@ -107,12 +114,6 @@ struct ll_model {
 
 /* The unembedding W_U: output.weight when present, else token_embd.weight. */
 struct ggml_tensor *ll_model_unembedding(const struct ll_model *model);
-
-/* Starts a backend instance (CPU: with n_threads threads); NULL on failure. */
-ggml_backend_t ll_backend_start(int32_t backend, int32_t n_threads);
-
-/* The buffer type holding the backend's tensors. */
-ggml_backend_buffer_type_t ll_backend_buffer_type(int32_t backend);
 
 /*
  * Binds a ggml tensor to host memory it does not own (no copy). Returns the

@@ -12,26 +12,12 @@
 
 #include "ll_internal.h"
 
-#ifdef LOGITLENS_HAVE_CUDA
-#include "ggml-cuda.h"
-#endif
-
 /* Transposition tile edge, in elements: a 64 x 64 tile of floats (16 KiB) stays in L1. */
 #define LL_TILE 64
 /* Most threads that convert weights at load time. */
 #define LL_MAX_LOAD_THREADS 16
 /* The alignment ggml_backend_cpu_buffer_from_ptr asserts (TENSOR_ALIGNMENT in ggml-impl.h). */
 #define LL_GGML_BUFFER_ALIGNMENT 32
-
-ggml_backend_buffer_type_t ll_backend_buffer_type(int32_t backend) {
-#ifdef LOGITLENS_HAVE_CUDA
-    if (backend == LL_BACKEND_CUDA) {
-        return ggml_backend_cuda_buffer_type(0);
-    }
-#endif
-    (void) backend;
-    return ggml_backend_cpu_buffer_type();
-}
 
 ggml_backend_buffer_t ll_bind_host_memory(struct ggml_tensor *tensor, void *data) {
     /* ggml wants an aligned buffer base; the tensor itself may sit anywhere

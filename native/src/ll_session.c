@@ -3,10 +3,6 @@
 
 #include "ll_internal.h"
 
-#include "ggml-cpu.h"
-#ifdef LOGITLENS_HAVE_CUDA
-#include "ggml-cuda.h"
-#endif
 
 struct ll_session {
     const ll_model *model;
@@ -20,21 +16,6 @@ struct ll_session {
 };
 
 /* ---- session lifetime ---------------------------------------------------- */
-
-ggml_backend_t ll_backend_start(int32_t backend, int32_t n_threads) {
-#ifdef LOGITLENS_HAVE_CUDA
-    if (backend == LL_BACKEND_CUDA) {
-        return ggml_backend_cuda_init(0);
-    }
-#endif
-    (void) backend;
-    ggml_backend_t cpu = ggml_backend_cpu_init();
-    if (cpu != NULL) {
-        /* ggml's ceiling; more could not be used anyway */
-        ggml_backend_cpu_set_n_threads(cpu, n_threads < GGML_MAX_N_THREADS ? n_threads : GGML_MAX_N_THREADS);
-    }
-    return cpu;
-}
 
 int32_t ll_session_create(ll_model *model, int32_t n_threads, ll_session **out_session, ll_error *err) {
     ll_init_ggml();

@@ -398,6 +398,70 @@ public class LogitLensNative extends LogitLensNative$shared {
         }
     }
 
+    private static class ll_cpu_backend_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_LONG,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_LONG,
+            LogitLensNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ll_cpu_backend_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t ll_cpu_backend_info(char *variant, size_t variant_capacity, char *features, size_t features_capacity, ll_error *err)
+     * }
+     */
+    public static FunctionDescriptor ll_cpu_backend_info$descriptor() {
+        return ll_cpu_backend_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t ll_cpu_backend_info(char *variant, size_t variant_capacity, char *features, size_t features_capacity, ll_error *err)
+     * }
+     */
+    public static MethodHandle ll_cpu_backend_info$handle() {
+        return ll_cpu_backend_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t ll_cpu_backend_info(char *variant, size_t variant_capacity, char *features, size_t features_capacity, ll_error *err)
+     * }
+     */
+    public static MemorySegment ll_cpu_backend_info$address() {
+        return ll_cpu_backend_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t ll_cpu_backend_info(char *variant, size_t variant_capacity, char *features, size_t features_capacity, ll_error *err)
+     * }
+     */
+    public static int ll_cpu_backend_info(MemorySegment variant, long variant_capacity, MemorySegment features, long features_capacity, MemorySegment err) {
+        var mh$ = ll_cpu_backend_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ll_cpu_backend_info", variant, variant_capacity, features, features_capacity, err);
+            }
+            return (int)mh$.invokeExact(variant, variant_capacity, features, features_capacity, err);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class ll_model_create {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             LogitLensNative.C_INT,

@@ -1,6 +1,9 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.hub.HubModels;
+import dev.logitlens.lens.JvmProjectionKernel;
+import dev.logitlens.runtime.Backend;
+import dev.logitlens.runtime.NativeBackends;
 import dev.logitlens.hub.HubOptions;
 import dev.logitlens.hub.HubRepo;
 import dev.logitlens.model.Gpt2Config;
@@ -11,6 +14,7 @@ import dev.logitlens.model.TensorInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -34,7 +38,9 @@ import java.util.stream.Stream;
         description = {"Describe a model: where it is, its format, architecture, parameters and files.",
                 "For a name: its Hugging Face cache folder and commit. Shows the architecture (n_layer, n_head,",
                 "d_model, n_ctx, vocab), the parameter count, tensor types and file sizes. Never downloads: a name",
-                "must be in the cache already (see logitlens download)."})
+                "must be in the cache already (see logitlens download).",
+                "With --system (and no MODEL): what this machine runs on: Java, the JVM kernel's vectors, ggml,",
+                "the CPU backend variant ggml loaded and its features, CUDA."})
 final class InfoCommand implements Callable<Integer> {
 
     enum Format { text, json }
@@ -47,15 +53,24 @@ final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MODEL",
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL",
             description = "A GGUF file, a Hugging Face folder, an llm-viz JSON model, or a model name / hub repo ORG/NAME[@REVISION].")
     String model;
 
     @Option(names = "--format", paramLabel = "FORMAT", description = "text or json (default: ${DEFAULT-VALUE}).")
     Format format = Format.text;
 
+    @Option(names = "--system", description = "Describe the machine and the native libraries instead of a model.")
+    boolean system;
+
     @Override
     public Integer call() throws IOException {
+        if (system == (model != null)) {
+            throw new ParameterException(spec.commandLine(), system ? "--system takes no MODEL" : "Missing required parameter: 'MODEL' (or --system)");
+        }
+        if (system) {
+            return describeSystem();
+        }
         Map<String, Object> location = new LinkedHashMap<>();
         Path path = locate(location);
         ModelInfo info;
@@ -67,6 +82,34 @@ final class InfoCommand implements Callable<Integer> {
             out.println(Json.write(json(info)));
         } else {
             printText(info, out);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** {@code info --system}: the JVM, its vector shape, the native libraries and the CPU backend ggml chose. */
+    private int describeSystem() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        String version = LogitLensCli.class.getPackage().getImplementationVersion();
+        root.put("logitlens", version == null ? "(development build)" : version);
+        root.put("java", Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")");
+        root.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
+                + Runtime.getRuntime().availableProcessors() + " CPUs");
+        root.put("jvm_kernel", JvmProjectionKernel.vectorShape());
+        root.put("natives", NativeBackends.libraryFolder().toString());
+        root.put("ggml", NativeBackends.ggmlVersion());
+        NativeBackends.CpuBackend cpu = NativeBackends.cpu();
+        root.put("cpu_variant", cpu.variant());
+        root.put("cpu_features", String.join(" ", cpu.features()));
+        String forced = System.getenv(NativeBackends.VARIANT_ENVIRONMENT);
+        root.put("cpu_chosen_by", forced == null || forced.isEmpty() ? "ggml (best for this CPU)"
+                : NativeBackends.VARIANT_ENVIRONMENT + "=" + forced);
+        root.put("cuda", NativeBackends.available(Backend.CUDA) ? "available" : "not available");
+        PrintWriter out = spec.commandLine().getOut();
+        if (format == Format.json) {
+            out.println(Json.write(root));
+        } else {
+            root.forEach((label, value) -> row(out, label, value));
         }
         out.flush();
         return 0;
@@ -193,7 +236,7 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     private static void row(PrintWriter out, String label, Object value) {
-        out.printf(Locale.ROOT, "%-12s %s%n", label, value);
+        out.printf(Locale.ROOT, "%-14s %s%n", label, value);
     }
 
     private static String millions(long n) {

@@ -7,7 +7,7 @@ import java.lang.foreign.ValueLayout;
 /**
  * Off-heap statistics of a block of cells, in the layout the shim's {@code ll_lens_stats} writes
  * ({@code ll_lens_stats_out}): every array {@code [P, S]} cells, position-major (cell = p · S + layer), the top-k
- * arrays times k. A kernel that computes statistics natively ({@link ProjectionKernel#summarise}) fills it;
+ * arrays times k. A {@link LensStatistics} implementation (the native one, {@code NativeStatistics}) fills it;
  * {@link LogitLens} then copies it into the {@link LensResult}. Units are nats.
  */
 public final class CellStatistics {

@@ -82,6 +82,12 @@ public final class JvmProjectionKernel implements ProjectionKernel {
         return "jvm-vector";
     }
 
+    /** The vector shape this JVM runs the kernel with: e.g. "512-bit vectors (16 floats), 8x32 register tile". */
+    public static String vectorShape() {
+        return MicroKernel.SPECIES.vectorBitSize() + "-bit vectors (" + MicroKernel.SPECIES.length() + " floats), "
+                + MR + "x" + MicroKernel.NR + " register tile";
+    }
+
     /** Worker threads. */
     public int threads() {
         return workers.threads();

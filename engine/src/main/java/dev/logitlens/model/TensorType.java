@@ -1,13 +1,15 @@
 package dev.logitlens.model;
 
+import dev.logitlens.bindings.LogitLensNative;
+
 /**
  * Element types of weight tensors. {@link #ggmlCode()} is ggml's {@code enum ggml_type} value,
  * the same number the native shim's {@code LL_TYPE_*} constants use.
  */
 public enum TensorType {
-    F32(0, 4),
-    F16(1, 2),
-    BF16(30, 2);
+    F32(LogitLensNative.LL_TYPE_F32(), 4),
+    F16(LogitLensNative.LL_TYPE_F16(), 2),
+    BF16(LogitLensNative.LL_TYPE_BF16(), 2);
 
     private final int ggmlCode;
     private final int bytesPerElement;

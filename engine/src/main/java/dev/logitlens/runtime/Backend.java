@@ -1,9 +1,11 @@
 package dev.logitlens.runtime;
 
+import dev.logitlens.bindings.LogitLensNative;
+
 /** Where the native shim runs the forward pass. */
 public enum Backend {
-    CPU(0),
-    CUDA(1);
+    CPU(LogitLensNative.LL_BACKEND_CPU()),
+    CUDA(LogitLensNative.LL_BACKEND_CUDA());
 
     private final int nativeCode;
 

@@ -1,18 +1,20 @@
 package dev.logitlens.runtime;
 
-/** The shim's status codes ({@code LL_ERR_*} in logitlens.h). */
+import dev.logitlens.bindings.LogitLensNative;
+
+/** The shim's status codes ({@code LL_ERR_*} in logitlens.h, taken from the generated bindings). */
 public enum NativeStatus {
-    OK(0),
-    INVALID_ARGUMENT(1),
-    HPARAMS(2),
-    MISSING_TENSOR(3),
-    TENSOR(4),
-    TOKEN(5),
-    CONTEXT(6),
-    BUFFER(7),
-    BACKEND(8),
-    ALLOC(9),
-    COMPUTE(10),
+    OK(LogitLensNative.LL_OK()),
+    INVALID_ARGUMENT(LogitLensNative.LL_ERR_INVALID_ARGUMENT()),
+    HPARAMS(LogitLensNative.LL_ERR_HPARAMS()),
+    MISSING_TENSOR(LogitLensNative.LL_ERR_MISSING_TENSOR()),
+    TENSOR(LogitLensNative.LL_ERR_TENSOR()),
+    TOKEN(LogitLensNative.LL_ERR_TOKEN()),
+    CONTEXT(LogitLensNative.LL_ERR_CONTEXT()),
+    BUFFER(LogitLensNative.LL_ERR_BUFFER()),
+    BACKEND(LogitLensNative.LL_ERR_BACKEND()),
+    ALLOC(LogitLensNative.LL_ERR_ALLOC()),
+    COMPUTE(LogitLensNative.LL_ERR_COMPUTE()),
     /** A code this version of the engine does not know. */
     UNKNOWN(-1);
 
