@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Tests the distribution tarball (scripts/dist.sh): builds it, unpacks it into an empty temporary folder and
+# runs its bin/logitlens with an environment that has no JAVA_HOME and no java on PATH (only the few
+# tools the launcher calls); the lens must be byte for byte the jar's own, run by the JDK. Ends with the
+# line "N passed, N failed". Run by scripts/test.sh.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+passed=0 failed=0
+check() { # check "what" command...
+    local what=$1; shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $what"; fi
+}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+JAVA_HOME=$(scripts/java-home.sh) || exit 1
+
+scripts/dist.sh >"$tmp/dist.log" 2>&1 || { cat "$tmp/dist.log"; echo "dist: 0 passed, 1 failed"; exit 1; }
+tarball=$(sed -n 's/^dist: \(dist\/[^ ]*\.tar\.gz\) .*/\1/p' "$tmp/dist.log")
+check "dist.sh names its tarball" test -f "$tarball"
+tail -n 1 "$tmp/dist.log"
+
+mkdir "$tmp/unpacked" "$tmp/tools"
+tar -C "$tmp/unpacked" -xzf "$tarball"
+home=$(echo "$tmp"/unpacked/logitlens-*)
+for f in bin/logitlens runtime/bin/java lib/logitlens.jar lib/logitlens.aot LICENSE THIRD-PARTY-NOTICES.md; do
+    check "the tarball holds $f" test -e "$home/$f"
+done
+# PATH: the tools the launcher uses and nothing else (no java)
+for tool in sh dirname readlink date wc tr cat; do ln -s "$(command -v "$tool")" "$tmp/tools/$tool"; done
+bare() { env -i HOME="$tmp/home" PATH="$tmp/tools" "$@"; }
+mkdir "$tmp/home"
+check "no java on the test's PATH" bash -c "! PATH='$tmp/tools' command -v java"
+
+model=$root/test-data/gpt-nano-sort/gpt-nano-sort-model.json
+args=(run --model "$model" --tokens 2,1,0,2,1,0,0,0,1,1,2 --format csv)
+bare "$home/bin/logitlens" "${args[@]}" >"$tmp/dist.csv" 2>"$tmp/dist.err"
+check "bin/logitlens run succeeds without a JDK" test -s "$tmp/dist.csv"
+"$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    -jar cli/target/logitlens.jar "${args[@]}" >"$tmp/jar.csv" 2>/dev/null
+check "its lens is the jar's, byte for byte" cmp -s "$tmp/dist.csv" "$tmp/jar.csv"
+check "no message but the incubator warning" bash -c "! grep -v '^WARNING: Using incubator modules' '$tmp/dist.err' | grep -q ."
+bare "$home/bin/logitlens" info --system >"$tmp/system.txt" 2>/dev/null
+check "info --system names the CPU variant" grep -q "^cpu_variant " "$tmp/system.txt"
+check "and the distribution's runtime" grep -q "$home/runtime" "$tmp/system.txt"
+LOGITLENS_AOT=0 bare "$home/bin/logitlens" "${args[@]}" >"$tmp/noaot.csv" 2>/dev/null
+check "the same lens without the start-up cache" cmp -s "$tmp/noaot.csv" "$tmp/dist.csv"
+bare "$home/bin/logitlens" run --model "$tmp/missing.gguf" --tokens 1 >/dev/null 2>"$tmp/missing.err"
+check "a missing model is exit 1" test $? -eq 1
+check "with a message that names it" grep -q "missing.gguf" "$tmp/missing.err"
+echo "dist: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
