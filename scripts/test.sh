@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what the machine lacks (scripts/install-deps.sh; without root it names the
-# packages and stops), builds the native shim and ggml (CMake), runs the C tests (ctest), every Java test
-# (JUnit), then the tests of the ./logitlens launcher (scripts/test-launcher.sh). Extra arguments go to Maven
-# (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
+# packages and stops), builds the native shim and ggml (CMake), runs the C tests (ctest) and every Java test
+# (JUnit), and installs the artifacts into the local Maven repository (~/.m2: logitlens-engine 0.2.0 and what
+# it needs). Then the tests of the ./logitlens launcher (scripts/test-launcher.sh), of the distribution tarball
+# (scripts/test-dist.sh) and of the example that depends on the installed engine (scripts/test-embed.sh).
+# Extra arguments go to Maven (e.g. -Dtest=ResidualsTest -Dsurefire.failIfNoSpecifiedTests=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! scripts/install-deps.sh --check >/dev/null; then
@@ -10,5 +12,7 @@ if ! scripts/install-deps.sh --check >/dev/null; then
 fi
 JAVA_HOME=$(scripts/java-home.sh) || exit 1
 export JAVA_HOME
-mvn -B -ntp verify "$@"
+mvn -B -ntp install "$@"
 scripts/test-launcher.sh
+scripts/test-dist.sh
+scripts/test-embed.sh
