@@ -2,6 +2,7 @@ package dev.logitlens.hub;
 
 import dev.logitlens.hub.HubException.Reason;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -48,6 +49,36 @@ public final class HubModels {
             return !Files.exists(Path.of(name));
         } catch (InvalidPathException e) {
             return true;
+        }
+    }
+
+    /**
+     * A model named as a local path or by name, as {@code --model} takes it: {@code pathOrName} itself when such a
+     * file or folder exists; else, when it is a model name ({@link #isModelName}), its snapshot folder as
+     * {@link #resolve(HubRepo, HubOptions, DownloadProgress)} finds it: from the cache, or downloaded into it when
+     * missing (unless {@link HubOptions#offline()}).
+     *
+     * @throws IOException  when it is neither an existing file or folder nor a model name
+     * @throws HubException when the name cannot be resolved (offline, no network, no such repo, ...)
+     */
+    public static Path locate(String pathOrName, HubOptions options, DownloadProgress progress) throws IOException {
+        Path local = localPath(pathOrName);
+        if (local != null && Files.exists(local)) {
+            return local;
+        }
+        if (!isModelName(pathOrName)) {
+            throw new IOException("model " + pathOrName + " does not exist: no such file or folder, and not a model"
+                    + " name (" + String.join(", ", HubRepo.KNOWN_NAMES.keySet()) + " or a hub repo ORG/NAME)");
+        }
+        return resolve(pathOrName, options, progress);
+    }
+
+    /** {@code text} as a path, or null when it cannot be one. */
+    private static Path localPath(String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            return null;
         }
     }
 
