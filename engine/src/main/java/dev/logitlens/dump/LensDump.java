@@ -84,7 +84,7 @@ public final class LensDump {
         int nextShard = readDoneShards(done);
         Shard shard = new Shard(nextShard);
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
-                LensOptions.defaults().withTopK(settings.topK()).withThreads(model.settings().threads()));
+                LensOptions.defaults().withTopK(settings.topK()));
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
@@ -267,9 +267,9 @@ public final class LensDump {
     private int addDocument(Document document, DocumentLens lens, Shard shard) throws IOException {
         int[] tokens = lens.tokens(document);
         int rowsBefore = shard.rows.size();
-        List<Windows.Window> windows = lens.run(tokens, (window, windowTokens, following, result) ->
-                shard.rows.add(result, windowTokens, following, document.index(), window.index(), window.start(),
-                        window.emitFrom(), window.length(), settings.layers()));
+        List<Windows.Window> windows = lens.run(tokens, (window, result) ->
+                shard.rows.add(result, document.index(), window.index(), window.start(), window.emitFrom(), window.length(),
+                        settings.layers()));
         shard.addDocument(document, tokens.length, windows.size(), shard.rows.size() - rowsBefore);
         return tokens.length;
     }

@@ -116,7 +116,7 @@ class LensDumpTest {
 
         List<Map<String, String>> rows = csvRows(folder);
         assertEquals(expectedRows, rows.size());
-        LensOptions options = LensOptions.defaults().withTopK(3).withThreads(2);
+        LensOptions options = LensOptions.defaults().withTopK(3);
         int r = 0;
         for (int d = 0; d < DOCUMENTS.length; d++) {
             int[] tokens = DOCUMENTS[d];
