@@ -87,9 +87,13 @@ public final class HubModels {
         return resolve(nameOrRepo, HubOptions.fromEnvironment(environment), progress);
     }
 
-    /** {@link #resolve(HubRepo, HubOptions, DownloadProgress)} of a parsed name. */
+    /**
+     * {@link #resolve(HubRepo, HubOptions, DownloadProgress)} of a parsed name.
+     *
+     * @throws IllegalArgumentException when the name is malformed ({@link HubRepo#parse(String)})
+     */
     public static Path resolve(String nameOrRepo, HubOptions options, DownloadProgress progress) throws HubException {
-        return resolve(parse(nameOrRepo), options, progress);
+        return resolve(HubRepo.parse(nameOrRepo), options, progress);
     }
 
     /**
@@ -122,9 +126,13 @@ public final class HubModels {
         }
     }
 
-    /** The cached snapshot of the model, if the cache holds it whole; never touches the network. */
-    public static Optional<Path> lookup(String nameOrRepo, HubOptions options) throws HubException {
-        return lookup(parse(nameOrRepo), options);
+    /**
+     * The cached snapshot of the model, if the cache holds it whole; never touches the network.
+     *
+     * @throws IllegalArgumentException when the name is malformed ({@link HubRepo#parse(String)})
+     */
+    public static Optional<Path> lookup(String nameOrRepo, HubOptions options) {
+        return lookup(HubRepo.parse(nameOrRepo), options);
     }
 
     /** The cached snapshot of the model, if the cache holds it whole; never touches the network. */
@@ -135,15 +143,6 @@ public final class HubModels {
     /** Where the model's files go in the cache: {@code models--{org}--{name}}. */
     public static Path cacheFolder(HubRepo repo, HubOptions options) {
         return new HubCache(options.cacheDir()).repoFolder(repo);
-    }
-
-    /** Parses a model name or repo id, as a {@link HubException} ({@link Reason#BAD_NAME}) when malformed. */
-    public static HubRepo parse(String nameOrRepo) throws HubException {
-        try {
-            return HubRepo.parse(nameOrRepo);
-        } catch (IllegalArgumentException e) {
-            throw new HubException(Reason.BAD_NAME, e.getMessage(), e);
-        }
     }
 
     /** Explains a cached snapshot that has only PyTorch weights, which logitlens cannot read. */
