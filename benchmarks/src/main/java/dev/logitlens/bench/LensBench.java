@@ -57,10 +57,10 @@ public class LensBench {
     public void setUp() {
         arena = Arena.ofShared();
         kernel = new JvmProjectionKernel(BenchData.unembedding(arena, 1), threads);
-        lens = new LogitLens(kernel);
+        lens = new LogitLens(kernel, threads);
         residual = BenchData.normalisedRows(arena, (BenchData.LAYERS + 1) * tokens, 2);
         tokenIds = BenchData.tokens(tokens, 3);
-        options = LensOptions.defaults().withThreads(threads).withPositionsPerBlock(positionsPerBlock);
+        options = LensOptions.defaults().withPositionsPerBlock(positionsPerBlock);
     }
 
     @Benchmark
@@ -70,6 +70,7 @@ public class LensBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        lens.close();
         kernel.close();
         arena.close();
     }

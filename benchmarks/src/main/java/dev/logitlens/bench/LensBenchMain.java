@@ -33,15 +33,15 @@ public final class LensBenchMain {
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int positionsPerBlock = args.length > 2 ? Integer.parseInt(args[2]) : LensOptions.DEFAULT_POSITIONS_PER_BLOCK;
         int snapshots = BenchData.LAYERS + 1;
-        LensOptions options = LensOptions.defaults().withThreads(threads).withPositionsPerBlock(positionsPerBlock);
+        LensOptions options = LensOptions.defaults().withPositionsPerBlock(positionsPerBlock);
 
         try (Arena arena = Arena.ofShared()) {
             MemorySegment residual = BenchData.normalisedRows(arena, snapshots * nTokens, 2); // [13, T, 768]
             int[] tokens = BenchData.tokens(nTokens, 3);
             long packStart = System.nanoTime();
-            try (JvmProjectionKernel kernel = new JvmProjectionKernel(BenchData.unembedding(arena, 1), threads)) {
+            try (JvmProjectionKernel kernel = new JvmProjectionKernel(BenchData.unembedding(arena, 1), threads);
+                 LogitLens lens = new LogitLens(kernel, threads)) {
                 double packSeconds = (System.nanoTime() - packStart) / 1e9;
-                LogitLens lens = new LogitLens(kernel);
                 int warmTokens = Math.min(nTokens, WARM_UP_BLOCKS * positionsPerBlock);
                 long warmStart = System.nanoTime();
                 lens.run(residual, BenchData.LAYERS, warmTokens, Arrays.copyOf(tokens, warmTokens), options);

@@ -59,7 +59,7 @@ public class PipelineBench {
 
     @Benchmark
     public LensResult lens() {
-        return model.run(tokenIds, LensOptions.defaults().withThreads(threads));
+        return model.run(tokenIds, LensOptions.defaults());
     }
 
     @Benchmark

@@ -31,7 +31,7 @@ public final class PipelineBenchMain {
         KernelChoice kernel = KernelChoice.valueOf(args[2].toUpperCase(Locale.ROOT));
         int runs = args.length > 3 ? Integer.parseInt(args[3]) : 3;
         int[] tokens = BenchData.tokens(nTokens, 3);
-        LensOptions options = LensOptions.defaults().withThreads(threads);
+        LensOptions options = LensOptions.defaults();
         try (LensModel model = LensModel.open(BenchModel.file(), LensSettings.defaults().withThreads(threads).withKernel(kernel))) {
             model.run(tokens, options); // warm-up: JIT, packed copies, compute buffers
             double[] forward = new double[runs];

@@ -28,15 +28,15 @@ public final class PrecisionAccuracyMain {
         int nTokens = args.length > 0 ? Integer.parseInt(args[0]) : 256;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int[] tokens = BenchData.tokens(nTokens, 5);
-        LensOptions options = LensOptions.defaults().withThreads(threads);
+        LensOptions options = LensOptions.defaults();
         try (NativeModel model = BenchModel.open();
              NativeSession session = model.newSession(threads);
              Arena arena = Arena.ofConfined()) {
             ResidualStream stream = session.forward(tokens, ResidualMode.NORMALISED, false, arena); // [13, T, 768]
             LensResult exact = null;
             for (ProjectionPrecision precision : ProjectionPrecision.values()) {
-                try (NativeProjectionKernel kernel = model.newProjectionKernel(precision, threads)) {
-                    LogitLens lens = new LogitLens(kernel);
+                try (NativeProjectionKernel kernel = model.newProjectionKernel(precision, threads);
+                     LogitLens lens = new LogitLens(kernel, threads)) {
                     lens.run(stream.residual(), stream.nLayers(), nTokens, tokens, options); // warm-up
                     long start = System.nanoTime();
                     LensResult result = lens.run(stream.residual(), stream.nLayers(), nTokens, tokens, options);

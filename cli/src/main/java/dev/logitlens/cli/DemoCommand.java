@@ -154,14 +154,14 @@ final class DemoCommand implements Callable<Integer> {
                     throw new ParameterException(spec.commandLine(), "demo: the example '" + example.name() + "' has " + tokens.length
                             + " tokens; the model's context is " + model.config().nCtx());
                 }
-                LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, vocab)).withThreads(modelOptions.threads));
+                LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, vocab)));
                 List<LensFigure> figures = new ArrayList<>();
                 for (int[] stretch : example.stretches()) {
                     String title = example.title() + " \u00b7 positions " + stretch[0] + "\u2013" + (stretch[1] - 1);
-                    figures.add(new LensFigure(title, lens, tokens, texts, stretch[0], stretch[1], views, topDown));
+                    figures.add(new LensFigure(title, lens, texts, stretch[0], stretch[1], views, topDown));
                     printer.println();
                     printer.println("== " + title);
-                    new LensTable(LensView.of(lens, tokens, tableSpec, stretch[0], stretch[1]), texts).print(printer, colour, topDown);
+                    new LensTable(LensView.of(lens, tableSpec, stretch[0], stretch[1]), texts).print(printer, colour, topDown);
                 }
                 String pageTitle = "logit lens \u00b7 " + example.title() + " \u00b7 " + modelName;
                 Path html = out.resolve(example.name() + ".html");

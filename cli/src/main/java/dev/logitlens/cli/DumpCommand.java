@@ -90,11 +90,12 @@ final class DumpCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--bos prepends GPT-2's <|endoftext|>, but this model's vocabulary has "
                         + model.config().nVocab() + " tokens");
             }
-            DumpSettings settings;
+            LensDump dump;
             try {
-                settings = new DumpSettings(topK, LayerSelection.parse(layers, model.config().nLayer()),
+                DumpSettings settings = new DumpSettings(topK, LayerSelection.parse(layers, model.config().nLayer()),
                         corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
                         formats, shardDocuments, shardRows);
+                dump = new LensDump(model, modelOptions.model, corpus, out, settings); // checks the settings against the model
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -114,7 +115,7 @@ final class DumpCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(interrupted);
             LensDump.Summary summary;
             try {
-                summary = new LensDump(model, modelOptions.model, corpus, out, settings).run(new DumpProgress() {
+                summary = dump.run(new DumpProgress() {
                     @Override
                     public void document(int done, int documents, long bytesDone, long bytes, long tokens) {
                         documentsDone.set(done);

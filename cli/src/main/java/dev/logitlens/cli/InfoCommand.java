@@ -120,7 +120,7 @@ final class InfoCommand implements Callable<Integer> {
         Path local = localPath(model);
         if ((local == null || !Files.exists(local)) && HubModels.isModelName(model)) {
             HubOptions options = ModelOptions.hubOptions(spec);
-            HubRepo repo = HubModels.parse(model);
+            HubRepo repo = HubRepo.parse(model);
             Optional<Path> snapshot = HubModels.lookup(repo, options);
             if (snapshot.isEmpty()) {
                 throw new IOException(repo.displayName() + " is not in the cache at " + HubModels.cacheFolder(repo, options)

@@ -74,7 +74,7 @@ final class LensTable {
     }
 
     private void inputRow(PrintWriter out) {
-        int[] tokens = view.tokens();
+        int[] tokens = view.lens().tokens();
         out.print(pad("input", LABEL));
         for (int pos = view.start(); pos < view.end(); pos++) {
             out.print(' ');

@@ -1,10 +1,8 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.hub.DownloadProgress;
-import dev.logitlens.hub.HubException;
 import dev.logitlens.hub.HubModels;
 import dev.logitlens.hub.HubOptions;
-import dev.logitlens.hub.HubRepo;
 import dev.logitlens.runtime.Backend;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -57,19 +55,12 @@ final class ModelOptions {
         return local != null && Files.exists(local) && local.getFileName() != null ? local.getFileName().toString() : spec;
     }
 
+    /** The model's path: {@link HubModels#locate}, with a download line on standard error. */
     private Path resolve(String spec) {
-        Path local = localPath(spec);
-        if (local != null && Files.exists(local)) {
-            return local;
-        }
-        if (!HubModels.isModelName(spec)) {
-            throw new UncheckedIOException(new IOException("model " + spec + " does not exist: no such file or folder, and not a model"
-                    + " name (" + String.join(", ", HubRepo.KNOWN_NAMES.keySet()) + " or a hub repo ORG/NAME)"));
-        }
         DownloadLine progress = new DownloadLine(mixee.commandLine().getErr());
         try {
-            return HubModels.resolve(spec, hubOptions(mixee), progress);
-        } catch (HubException e) {
+            return HubModels.locate(spec, hubOptions(mixee), progress);
+        } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
             progress.finish();

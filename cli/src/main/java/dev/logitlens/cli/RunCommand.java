@@ -116,15 +116,14 @@ final class RunCommand implements Callable<Integer> {
             int[] tokens = input.resolve(spec, model.config());
             phases.stop(Phase.TOKENIZE, mark);
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab()))
-                    .withThreads(modelOptions.threads));
+            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab())));
             mark = Timings.start();
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();
             switch (format) {
-                case json -> out.println(Json.write(json(lens, tokens, text, range[0], range[1])));
-                case csv -> csv(out, lens, tokens, text, range[0], range[1]);
-                case table -> new LensTable(LensView.of(lens, tokens, viewSpec, range[0], range[1]), text)
+                case json -> out.println(Json.write(json(lens, text, range[0], range[1])));
+                case csv -> csv(out, lens, text, range[0], range[1]);
+                case table -> new LensTable(LensView.of(lens, viewSpec, range[0], range[1]), text)
                         .print(out, colour(), topDown);
             }
             out.flush();
@@ -151,14 +150,14 @@ final class RunCommand implements Callable<Integer> {
      * CSV, long format: one row per (layer, position) of the range, sorted by position then layer, the columns of
      * {@link LensRows#columns(int)} (doc and window are 0: one text, one window), RFC 4180.
      */
-    private static void csv(PrintWriter out, LensResult lens, int[] tokens, IntFunction<String> text, int from, int to)
+    private static void csv(PrintWriter out, LensResult lens, IntFunction<String> text, int from, int to)
             throws java.io.IOException {
         LensRows rows = new LensRows(lens.topK(), text);
         int[] layers = new int[lens.nLayers() + 1];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = l;
         }
-        rows.add(lens, tokens, -1, 0, 0, 0, from, to, layers);
+        rows.add(lens, 0, 0, 0, from, to, layers);
         LensRowsFormat.writeText(rows, out, false, true);
     }
 
@@ -166,7 +165,7 @@ final class RunCommand implements Callable<Integer> {
      * JSON: {@code tokens} (the whole input), {@code start} and {@code end} (the positions shown), and
      * {@code layers[l][i]}: the cell of layer l at position {@code start + i}.
      */
-    private static Map<String, Object> json(LensResult lens, int[] tokens, IntFunction<String> text, int from, int to) {
+    private static Map<String, Object> json(LensResult lens, IntFunction<String> text, int from, int to) {
         List<Object> layers = new ArrayList<>();
         for (int layer = 0; layer <= lens.nLayers(); layer++) {
             List<Object> cells = new ArrayList<>();
@@ -195,7 +194,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, Object> root = new LinkedHashMap<>();
         List<Object> tokenList = new ArrayList<>();
-        for (int t : tokens) {
+        for (int t : lens.tokens()) {
             Map<String, Object> token = new LinkedHashMap<>();
             token.put("id", t);
             token.put("token", text.apply(t));

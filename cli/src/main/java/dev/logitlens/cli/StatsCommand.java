@@ -61,7 +61,7 @@ final class StatsCommand implements Callable<Integer> {
             DocumentLens documents;
             try {
                 documents = new DocumentLens(model, corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
-                        LensOptions.defaults().withTopK(1).withThreads(modelOptions.threads));
+                        LensOptions.defaults().withTopK(1));
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -72,8 +72,8 @@ final class StatsCommand implements Callable<Integer> {
             long[] done = {0, 0, 0}; // documents, bytes, tokens
             corpus.forEach(document -> {
                 int[] tokens = documents.tokens(document);
-                documents.run(tokens, (window, windowTokens, following, lens) ->
-                        statistics.add(lens, windowTokens, following, window.emitFrom(), window.length(), texts::byteLength));
+                documents.run(tokens, (window, lens) ->
+                        statistics.add(lens, window.emitFrom(), window.length(), texts::byteLength));
                 done[0]++;
                 done[1] += document.size();
                 done[2] += tokens.length;

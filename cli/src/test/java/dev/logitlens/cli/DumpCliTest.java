@@ -234,6 +234,7 @@ class DumpCliTest {
         assertEquals(2, cli("dump", c, "-m", m, "-o", o, "--layers", "two").exit());
         assertEquals(2, cli("dump", c, "-m", m, "-o", o, "--format", "xml").exit());
         assertEquals(2, cli("dump", c, "-m", m, "-o", o, "--top-k", "0").exit());
+        assertEquals(2, cli("dump", c, "-m", m, "-o", o, "--top-k", "100000").exit(), "top-k beyond the vocabulary");
         assertEquals(2, cli("dump", c, "-m", m, "-o", o, "--bos").exit(), "<|endoftext|> needs GPT-2's vocabulary");
         assertEquals(2, cli("stats", c, "-m", m, "--stride", "13").exit());
         assertFalse(Files.exists(Path.of(o)), "nothing written by refused command lines");

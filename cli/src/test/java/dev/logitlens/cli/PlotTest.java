@@ -97,7 +97,7 @@ class PlotTest {
         PlotLayout layout;
         try (LensModel lensModel = LensModel.open(model)) {
             LensResult lens = lensModel.run(ids, LensOptions.defaults().withTopK(1));
-            LensFigure figure = new LensFigure("positions " + start + "\u2013" + (end - 1) + " of " + ids.length, lens, ids,
+            LensFigure figure = new LensFigure("positions " + start + "\u2013" + (end - 1) + " of " + ids.length, lens,
                     TokenTexts.forVocabulary(lensModel.config().nVocab()), start, end, specs, false);
             layout = PlotLayout.of("plot test", List.of(figure));
         }

@@ -61,7 +61,7 @@ class ViewCliTest {
     }
 
     private static LensView expected(Kind kind, Reference reference, int start, int end) {
-        return LensView.of(lens, TOKENS, LensView.Spec.of(kind, reference), start, end);
+        return LensView.of(lens, LensView.Spec.of(kind, reference), start, end);
     }
 
     /** The colours of a table row's cells, in order. */

@@ -1,5 +1,8 @@
 package dev.logitlens.api;
 
+import dev.logitlens.hub.DownloadProgress;
+import dev.logitlens.hub.HubModels;
+import dev.logitlens.hub.HubOptions;
 import dev.logitlens.lens.JvmProjectionKernel;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
@@ -13,47 +16,59 @@ import dev.logitlens.runtime.NativeModel;
 import dev.logitlens.runtime.NativeSession;
 import dev.logitlens.runtime.NativeLibrary;
 import dev.logitlens.runtime.NativeStatistics;
+import dev.logitlens.runtime.ProjectionPrecision;
 import dev.logitlens.runtime.ResidualStream;
 import dev.logitlens.time.Timings;
 import dev.logitlens.time.Timings.Phase;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
+import dev.logitlens.tokenizer.TokenTexts;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 
 /**
- * The logit lens of one GPT-2 model, for applications: open a model file, run the lens over token ids
- * or text, read typed results, close.
+ * The logit lens of one GPT-2 model, for applications: open a model file or a model by name, run the lens over
+ * token ids or text, read typed results, close.
  *
  * <pre>{@code
- * try (LensModel model = LensModel.open(Path.of("gpt2.gguf"))) {
- *     LensResult lens = model.run("The capital of France is", LensOptions.defaults());
+ * try (LensModel model = LensModel.open("gpt2")) {
+ *     LensResult lens = model.run("The capital of France is");
  *     int guess = lens.topTokenId(6, 4, 0);   // layer 6's top-1 at position 4
  * }
  * }</pre>
  *
  * The data path: tokens → native forward ({@link NativeSession}) → residual {@code [n_layer+1, T, d]}
- * off-heap → projection kernel → statistics ({@link LogitLens}) → {@link LensResult}. Calls are
- * serialised; open one LensModel per thread for parallel work.
+ * off-heap → projection kernel → statistics ({@link LogitLens}) → {@link LensResult}.
+ *
+ * <p><b>Threads.</b> One LensModel may be used from several threads at once: its calls are serialised (one runs at
+ * a time on a model, the others wait), so open several models for parallel work. Each call uses
+ * {@link LensSettings#threads()} threads itself. {@link #close()} waits for a running call; after it, every call
+ * (but {@code close} and {@code toString}) throws {@link IllegalStateException}.
  */
 public final class LensModel implements AutoCloseable {
 
+    private final String source;                // the path or the model name it was opened from
     private final NativeModel model;
     private final NativeSession session;
     private final LensSettings settings;
     private final Timings timings;
-    private final LensStatistics statistics; // null: in Java
-    private ProjectionKernel nativeKernel;   // made on first use
-    private ProjectionKernel jvmKernel;      // made on first use (packs W_U)
+    private final LensStatistics statistics;    // null: in Java
+    private final TokenTexts tokenTexts;        // the model's vocabulary as text, for every result
+    private LogitLens nativeLens;               // made on first use, with the ggml projection kernel
+    private LogitLens jvmLens;                  // made on first use, with the JVM kernel (packs W_U)
+    private JvmProjectionKernel jvmKernel;      // jvmLens's kernel, closed here (the native one closes with the model)
     private String lastKernel;
+    private boolean closed;
 
-    private LensModel(NativeModel model, NativeSession session, LensSettings settings, Timings timings) {
+    private LensModel(String source, NativeModel model, NativeSession session, LensSettings settings, Timings timings) {
+        this.source = source;
         this.model = model;
         this.session = session;
         this.settings = settings;
         this.timings = timings;
         this.statistics = settings.kernel().statistics() == KernelChoice.NATIVE ? NativeStatistics.INSTANCE : null;
+        this.tokenTexts = TokenTexts.forVocabulary(model.config().nVocab());
     }
 
     /** Opens a GGUF file, a Hugging Face GPT-2 folder or an llm-viz JSON model with default settings. */
@@ -61,7 +76,35 @@ public final class LensModel implements AutoCloseable {
         return open(path, LensSettings.defaults());
     }
 
+    /** Opens a GGUF file, a Hugging Face GPT-2 folder or an llm-viz JSON model. */
     public static LensModel open(Path path, LensSettings settings) throws IOException {
+        return open(path, settings, path.toString());
+    }
+
+    /** {@link #open(String, LensSettings)} with default settings. */
+    public static LensModel open(String model) throws IOException {
+        return open(model, LensSettings.defaults());
+    }
+
+    /**
+     * Opens a model given as the command line's {@code --model} takes it: a path to a GGUF file, a Hugging Face GPT-2
+     * folder or an llm-viz JSON model when such a file or folder exists; else a model name, {@code gpt2},
+     * {@code gpt2-medium}, {@code gpt2-large}, {@code gpt2-xl}, {@code distilgpt2} or a hub repo
+     * {@code ORG/NAME[@REVISION]}, taken from the Hugging Face cache or, when it is not there, <b>downloaded into
+     * it</b> (resumably, checked against the hub's sha256), without progress output. The environment variables apply
+     * as for the command line: {@code HF_HOME} / {@code HF_HUB_CACHE} (where the cache is), {@code HF_ENDPOINT},
+     * {@code HF_TOKEN}, and {@code HF_HUB_OFFLINE=1}, which forbids the download (a model not in the cache then
+     * fails). See {@link HubModels#locate}.
+     *
+     * @throws IOException when the model is neither an existing path nor a model name, cannot be had from the cache
+     *                     or the hub ({@link dev.logitlens.hub.HubException}), or cannot be read
+     */
+    public static LensModel open(String model, LensSettings settings) throws IOException {
+        Path path = HubModels.locate(model, HubOptions.fromEnvironment(System.getenv()), DownloadProgress.NONE);
+        return open(path, settings, model);
+    }
+
+    private static LensModel open(Path path, LensSettings settings, String source) throws IOException {
         Timings timings = new Timings();
         long mark = Timings.start();
         NativeLibrary.load();
@@ -78,18 +121,20 @@ public final class LensModel implements AutoCloseable {
         try {
             NativeSession session = model.newSession(settings.threads());
             timings.stop(Phase.WEIGHT_UPLOAD, mark);
-            return new LensModel(model, session, settings, timings);
+            return new LensModel(source, model, session, settings, timings);
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
     }
 
-    public Gpt2Config config() {
+    public synchronized Gpt2Config config() {
+        ensureOpen();
         return model.config();
     }
 
-    public LensSettings settings() {
+    public synchronized LensSettings settings() {
+        ensureOpen();
         return settings;
     }
 
@@ -98,37 +143,41 @@ public final class LensModel implements AutoCloseable {
      * one-token input would use.
      */
     public synchronized String kernelName() {
-        return lastKernel != null ? lastKernel : describe(kernelFor(1), statistics);
+        ensureOpen();
+        return lastKernel != null ? lastKernel : describe(lensFor(1).kernel(), statistics);
     }
 
     private static String describe(ProjectionKernel kernel, LensStatistics statistics) {
         return kernel.name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
     }
 
-    /** The projection kernel for an input of {@code nTokens} positions, made (and timed as W_U preparation) on first use. */
-    private ProjectionKernel kernelFor(int nTokens) {
-        long rows = (long) nTokens * (config().nLayer() + 1);
+    /**
+     * The lens for an input of {@code nTokens} positions: the one of the projection kernel {@link KernelChoice} picks,
+     * made with its kernel (timed as W_U preparation) on first use and kept until {@link #close()}.
+     */
+    private LogitLens lensFor(int nTokens) {
+        long rows = (long) nTokens * (model.config().nLayer() + 1);
         long mark = Timings.start();
-        ProjectionKernel kernel;
         if (settings.kernel().projection(settings.backend(), settings.precision(), rows) == KernelChoice.JVM) {
-            if (jvmKernel == null) {
+            if (jvmLens == null) {
                 jvmKernel = new JvmProjectionKernel(model.weights().unembedding(), settings.threads());
+                jvmLens = new LogitLens(jvmKernel, settings.threads(), statistics, tokenTexts, timings);
                 timings.stop(Phase.UNEMBEDDING, mark);
             }
-            kernel = jvmKernel;
-        } else {
-            if (nativeKernel == null) {
-                nativeKernel = model.newProjectionKernel(settings.precision(), settings.threads());
-                timings.stop(Phase.UNEMBEDDING, mark);
-            }
-            kernel = nativeKernel;
+            return jvmLens;
         }
-        return kernel;
+        if (nativeLens == null) {
+            ProjectionKernel kernel = model.newProjectionKernel(settings.precision(), settings.threads());
+            nativeLens = new LogitLens(kernel, settings.threads(), statistics, tokenTexts, timings);
+            timings.stop(Phase.UNEMBEDDING, mark);
+        }
+        return nativeLens;
     }
 
     /** GPT-2's tokenisation of {@code text}; refused for models whose vocabulary is not GPT-2's. */
-    public int[] tokenize(String text) {
-        Gpt2Tokenizer.requireGpt2Vocabulary(config().nVocab());
+    public synchronized int[] tokenize(String text) {
+        ensureOpen();
+        Gpt2Tokenizer.requireGpt2Vocabulary(model.config().nVocab());
         long mark = Timings.start();
         int[] tokens = new Gpt2Tokenizer().encode(text);
         timings.stop(Phase.TOKENIZE, mark);
@@ -139,8 +188,14 @@ public final class LensModel implements AutoCloseable {
      * Where the time went since {@link #open}: library load, model open, weight upload, W_U preparation, and the
      * forward pass, projection and statistics of every {@code run} so far (accumulated).
      */
-    public Timings timings() {
+    public synchronized Timings timings() {
+        ensureOpen();
         return timings;
+    }
+
+    /** The lens of every layer at every position of {@code tokens}, with {@link LensOptions#defaults()}. */
+    public LensResult run(int[] tokens) {
+        return run(tokens, -1, LensOptions.defaults());
     }
 
     /** The lens of every layer at every position of {@code tokens}. */
@@ -153,15 +208,20 @@ public final class LensModel implements AutoCloseable {
      * (its true next token), or −1 when the text ends there.
      */
     public synchronized LensResult run(int[] tokens, int following, LensOptions options) {
+        ensureOpen();
         try (Arena arena = Arena.ofConfined()) {
             long mark = Timings.start();
             ResidualStream stream = session.forward(tokens, settings.mode(), false, arena); // [n_layer+1, T, d]
             timings.stop(Phase.FORWARD, mark);
-            ProjectionKernel kernel = kernelFor(tokens.length);
-            lastKernel = describe(kernel, statistics);
-            LogitLens lens = new LogitLens(kernel, statistics, timings);
+            LogitLens lens = lensFor(tokens.length);
+            lastKernel = describe(lens.kernel(), statistics);
             return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
         }
+    }
+
+    /** The lens of {@code text}, tokenised with GPT-2's byte-pair encoding ({@link #tokenize}), with {@link LensOptions#defaults()}. */
+    public LensResult run(String text) {
+        return run(text, LensOptions.defaults());
     }
 
     /** The lens of {@code text}, tokenised with GPT-2's byte-pair encoding ({@link #tokenize}). */
@@ -171,14 +231,48 @@ public final class LensModel implements AutoCloseable {
 
     /** The residual stream itself, {@code [n_layer+1, T, d]} in {@code arena} (for probes and dumps). */
     public synchronized ResidualStream residuals(int[] tokens, Arena arena) {
+        ensureOpen();
         return session.forward(tokens, settings.mode(), false, arena);
     }
 
+    /** Waits for a running call, then releases the lenses, the kernels and the model. Idempotent. */
     @Override
     public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (nativeLens != null) {
+            nativeLens.close();
+        }
+        if (jvmLens != null) {
+            jvmLens.close();
+        }
         if (jvmKernel != null) {
             jvmKernel.close();
         }
         model.close(); // closes the session, the native kernel and the weights
+    }
+
+    /**
+     * The model (its path or name), its shape, and how it runs, e.g.
+     * {@code LensModel[gpt2: n_layer=12, d_model=768, vocab=50257; CPU, 8 threads, kernel AUTO (last: jvm-vector + native statistics)]}.
+     */
+    @Override
+    public synchronized String toString() {
+        if (closed) {
+            return "LensModel[" + source + ", closed]";
+        }
+        Gpt2Config config = model.config();
+        return "LensModel[" + source + ": n_layer=" + config.nLayer() + ", d_model=" + config.nEmbd() + ", vocab="
+                + config.nVocab() + "; " + settings.backend() + ", " + settings.threads() + " threads, kernel "
+                + settings.kernel() + (settings.precision() == ProjectionPrecision.F32 ? "" : " " + settings.precision())
+                + (lastKernel != null ? " (last: " + lastKernel + ")" : "") + "]";
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the model " + source + " is closed");
+        }
     }
 }

@@ -8,7 +8,7 @@ import dev.logitlens.runtime.ResidualMode;
  * How a {@link LensModel} runs.
  *
  * @param backend   where the forward pass (and the native kernel) runs
- * @param threads   CPU threads for the forward pass and the kernels
+ * @param threads   CPU threads for the forward pass, the projection kernels and the statistics (each run of the lens)
  * @param kernel    which projection kernel computes the logits
  * @param precision W_U's precision in the native kernel (the JVM kernel is always float32)
  * @param mode      {@link ResidualMode#NORMALISED} (the logit lens) or {@link ResidualMode#NO_AFFINE}

@@ -19,12 +19,10 @@ public final class DocumentLens {
     @FunctionalInterface
     public interface WindowHandler {
         /**
-         * @param window    the window (its reported rows: window positions [emitFrom, length))
-         * @param tokens    {@code [length]} its tokens
-         * @param following the token after it, or −1 at the document's end
-         * @param lens      its lens
+         * @param window the window (its reported rows: window positions [emitFrom, length))
+         * @param lens   its lens, carrying its tokens and the token after it (−1 at the document's end)
          */
-        void accept(Windows.Window window, int[] tokens, int following, LensResult lens) throws IOException;
+        void accept(Windows.Window window, LensResult lens) throws IOException;
     }
 
     private final LensModel model;
@@ -39,7 +37,7 @@ public final class DocumentLens {
      * @param windowSize tokens per window, 1..n_ctx
      * @param stride     1..windowSize
      * @param prependBos put {@code <|endoftext|>} before each document (GPT-2's vocabulary only)
-     * @param options    top-k and threads of each lens run
+     * @param options    top-k and blocking of each lens run
      */
     public DocumentLens(LensModel model, int windowSize, int stride, boolean prependBos, LensOptions options) {
         this.model = model;
@@ -95,7 +93,7 @@ public final class DocumentLens {
             int end = window.start() + window.length();
             int[] windowTokens = Arrays.copyOfRange(tokens, window.start(), end);
             int following = end < tokens.length ? tokens[end] : -1;
-            handler.accept(window, windowTokens, following, model.run(windowTokens, following, options));
+            handler.accept(window, model.run(windowTokens, following, options));
         }
         return windows;
     }

@@ -65,6 +65,7 @@ public final class LensDump {
      * @param corpus   the documents
      * @param folder   the output folder; created if missing (its parent must exist)
      * @param settings what to write
+     * @throws IllegalArgumentException when the settings do not fit the model (window, layers, top-k, {@code --bos})
      */
     public LensDump(LensModel model, String modelId, Corpus corpus, Path folder, DumpSettings settings) {
         this.model = Objects.requireNonNull(model, "model");
@@ -73,18 +74,18 @@ public final class LensDump {
         this.folder = Objects.requireNonNull(folder, "folder");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.texts = TokenTexts.forVocabulary(model.config().nVocab());
+        validateSettings();
     }
 
     /** Runs (or resumes) the dump. */
     public Summary run(DumpProgress progress) throws IOException {
-        validateSettings();
         Corpus.Summary size = corpus.scan();
         prepareFolder(size);
         BitSet done = new BitSet();
         int nextShard = readDoneShards(done);
         Shard shard = new Shard(nextShard);
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
-                LensOptions.defaults().withTopK(settings.topK()).withThreads(model.settings().threads()));
+                LensOptions.defaults().withTopK(settings.topK()));
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
@@ -111,20 +112,21 @@ public final class LensDump {
         return new Summary(size.documents(), skipped[0], shards[0], counters[2], counters[1]);
     }
 
-    private void validateSettings() throws DumpException {
+    /** Settings that do not fit the model are the caller's error, not the dump's: {@link IllegalArgumentException}. */
+    private void validateSettings() {
         Gpt2Config config = model.config();
         if (settings.window() > config.nCtx()) {
-            throw new DumpException("the window of " + settings.window() + " tokens exceeds the model's context of " + config.nCtx());
+            throw new IllegalArgumentException("the window of " + settings.window() + " tokens exceeds the model's context of " + config.nCtx());
         }
         int[] layers = settings.layers();
         if (layers[0] < 0 || layers[layers.length - 1] > config.nLayer()) {
-            throw new DumpException("layers " + Arrays.toString(layers) + " are outside the model's 0.." + config.nLayer());
+            throw new IllegalArgumentException("layers " + Arrays.toString(layers) + " are outside the model's 0.." + config.nLayer());
         }
         if (settings.topK() > config.nVocab()) {
-            throw new DumpException("top-k " + settings.topK() + " exceeds the vocabulary of " + config.nVocab() + " tokens");
+            throw new IllegalArgumentException("top-k " + settings.topK() + " exceeds the vocabulary of " + config.nVocab() + " tokens");
         }
         if (settings.prependBos() && !texts.isGpt2()) {
-            throw new DumpException("--bos prepends GPT-2's <|endoftext|>, but this model's vocabulary has " + config.nVocab() + " tokens");
+            throw new IllegalArgumentException("--bos prepends GPT-2's <|endoftext|>, but this model's vocabulary has " + config.nVocab() + " tokens");
         }
     }
 
@@ -267,9 +269,9 @@ public final class LensDump {
     private int addDocument(Document document, DocumentLens lens, Shard shard) throws IOException {
         int[] tokens = lens.tokens(document);
         int rowsBefore = shard.rows.size();
-        List<Windows.Window> windows = lens.run(tokens, (window, windowTokens, following, result) ->
-                shard.rows.add(result, windowTokens, following, document.index(), window.index(), window.start(),
-                        window.emitFrom(), window.length(), settings.layers()));
+        List<Windows.Window> windows = lens.run(tokens, (window, result) ->
+                shard.rows.add(result, document.index(), window.index(), window.start(), window.emitFrom(), window.length(),
+                        settings.layers()));
         shard.addDocument(document, tokens.length, windows.size(), shard.rows.size() - rowsBefore);
         return tokens.length;
     }

@@ -33,7 +33,7 @@ public class HubException extends IOException {
         SERVER,
         /** The cache folder could not be read or written. */
         CACHE,
-        /** The model name, repo id or {@code HF_ENDPOINT} is malformed. */
+        /** {@code HF_ENDPOINT} is malformed (a malformed model name or repo id is an {@link IllegalArgumentException}). */
         BAD_NAME
     }
 

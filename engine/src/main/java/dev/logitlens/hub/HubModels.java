@@ -2,6 +2,7 @@ package dev.logitlens.hub;
 
 import dev.logitlens.hub.HubException.Reason;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -51,14 +52,48 @@ public final class HubModels {
         }
     }
 
+    /**
+     * A model named as a local path or by name, as {@code --model} takes it: {@code pathOrName} itself when such a
+     * file or folder exists; else, when it is a model name ({@link #isModelName}), its snapshot folder as
+     * {@link #resolve(HubRepo, HubOptions, DownloadProgress)} finds it: from the cache, or downloaded into it when
+     * missing (unless {@link HubOptions#offline()}).
+     *
+     * @throws IOException  when it is neither an existing file or folder nor a model name
+     * @throws HubException when the name cannot be resolved (offline, no network, no such repo, ...)
+     */
+    public static Path locate(String pathOrName, HubOptions options, DownloadProgress progress) throws IOException {
+        Path local = localPath(pathOrName);
+        if (local != null && Files.exists(local)) {
+            return local;
+        }
+        if (!isModelName(pathOrName)) {
+            throw new IOException("model " + pathOrName + " does not exist: no such file or folder, and not a model"
+                    + " name (" + String.join(", ", HubRepo.KNOWN_NAMES.keySet()) + " or a hub repo ORG/NAME)");
+        }
+        return resolve(pathOrName, options, progress);
+    }
+
+    /** {@code text} as a path, or null when it cannot be one. */
+    private static Path localPath(String text) {
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            return null;
+        }
+    }
+
     /** {@link #resolve(HubRepo, HubOptions, DownloadProgress)} with options from environment variables. */
     public static Path resolve(String nameOrRepo, Map<String, String> environment, DownloadProgress progress) throws HubException {
         return resolve(nameOrRepo, HubOptions.fromEnvironment(environment), progress);
     }
 
-    /** {@link #resolve(HubRepo, HubOptions, DownloadProgress)} of a parsed name. */
+    /**
+     * {@link #resolve(HubRepo, HubOptions, DownloadProgress)} of a parsed name.
+     *
+     * @throws IllegalArgumentException when the name is malformed ({@link HubRepo#parse(String)})
+     */
     public static Path resolve(String nameOrRepo, HubOptions options, DownloadProgress progress) throws HubException {
-        return resolve(parse(nameOrRepo), options, progress);
+        return resolve(HubRepo.parse(nameOrRepo), options, progress);
     }
 
     /**
@@ -91,9 +126,13 @@ public final class HubModels {
         }
     }
 
-    /** The cached snapshot of the model, if the cache holds it whole; never touches the network. */
-    public static Optional<Path> lookup(String nameOrRepo, HubOptions options) throws HubException {
-        return lookup(parse(nameOrRepo), options);
+    /**
+     * The cached snapshot of the model, if the cache holds it whole; never touches the network.
+     *
+     * @throws IllegalArgumentException when the name is malformed ({@link HubRepo#parse(String)})
+     */
+    public static Optional<Path> lookup(String nameOrRepo, HubOptions options) {
+        return lookup(HubRepo.parse(nameOrRepo), options);
     }
 
     /** The cached snapshot of the model, if the cache holds it whole; never touches the network. */
@@ -104,15 +143,6 @@ public final class HubModels {
     /** Where the model's files go in the cache: {@code models--{org}--{name}}. */
     public static Path cacheFolder(HubRepo repo, HubOptions options) {
         return new HubCache(options.cacheDir()).repoFolder(repo);
-    }
-
-    /** Parses a model name or repo id, as a {@link HubException} ({@link Reason#BAD_NAME}) when malformed. */
-    public static HubRepo parse(String nameOrRepo) throws HubException {
-        try {
-            return HubRepo.parse(nameOrRepo);
-        } catch (IllegalArgumentException e) {
-            throw new HubException(Reason.BAD_NAME, e.getMessage(), e);
-        }
     }
 
     /** Explains a cached snapshot that has only PyTorch weights, which logitlens cannot read. */

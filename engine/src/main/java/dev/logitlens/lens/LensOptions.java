@@ -9,9 +9,10 @@ import java.util.List;
  * @param distributionCells cells whose full logits (and so probabilities) the result keeps, V floats each
  * @param positionsPerBlock positions projected together; a block is all n_layer + 1 layers of these
  *                          positions, and holds {@code positionsPerBlock · (n_layer + 1) · V} floats of logits
- * @param threads           threads of the statistics pass (the projection kernel has its own)
+ *
+ * <p>Threads are the model's concern, not a run's: {@code LensSettings.threads()} (or the {@link LogitLens}'s own).
  */
-public record LensOptions(int topK, List<LensCell> distributionCells, int positionsPerBlock, int threads) {
+public record LensOptions(int topK, List<LensCell> distributionCells, int positionsPerBlock) {
 
     /**
      * 24 positions × 13 GPT-2 layers = 312 rows (a multiple of the 6-row micro-kernel), 63 MB of logits: W_U
@@ -28,29 +29,22 @@ public record LensOptions(int topK, List<LensCell> distributionCells, int positi
         if (positionsPerBlock < 1) {
             throw new IllegalArgumentException("positionsPerBlock must be at least 1, not " + positionsPerBlock);
         }
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
-        }
     }
 
-    /** Top 10, no full distributions, 24 positions per block, one statistics thread per available processor. */
+    /** Top 10, no full distributions, 24 positions per block. */
     public static LensOptions defaults() {
-        return new LensOptions(DEFAULT_TOP_K, List.of(), DEFAULT_POSITIONS_PER_BLOCK, Runtime.getRuntime().availableProcessors());
+        return new LensOptions(DEFAULT_TOP_K, List.of(), DEFAULT_POSITIONS_PER_BLOCK);
     }
 
     public LensOptions withTopK(int k) {
-        return new LensOptions(k, distributionCells, positionsPerBlock, threads);
+        return new LensOptions(k, distributionCells, positionsPerBlock);
     }
 
     public LensOptions withDistributionCells(List<LensCell> cells) {
-        return new LensOptions(topK, cells, positionsPerBlock, threads);
+        return new LensOptions(topK, cells, positionsPerBlock);
     }
 
     public LensOptions withPositionsPerBlock(int positions) {
-        return new LensOptions(topK, distributionCells, positions, threads);
-    }
-
-    public LensOptions withThreads(int n) {
-        return new LensOptions(topK, distributionCells, positionsPerBlock, n);
+        return new LensOptions(topK, distributionCells, positions);
     }
 }

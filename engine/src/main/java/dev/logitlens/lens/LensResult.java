@@ -1,14 +1,21 @@
 package dev.logitlens.lens;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntFunction;
 
 /**
- * The statistics of every (layer, position) cell of one lens run. Layers are 0 (embeddings) to
- * {@link #nLayers()} (the final block, whose distribution is the model's output); positions 0 to
+ * The statistics of every (layer, position) cell of one lens run, with the input it ran on. Layers are 0
+ * (embeddings) to {@link #nLayers()} (the final block, whose distribution is the model's output); positions 0 to
  * {@link #nTokens()} − 1.
+ *
+ * <p><b>Input.</b> The result carries the token ids it ran on ({@link #tokens()}), the token after them
+ * ({@link #following()}, −1 when none) and the model's token texts ({@link #tokenText}). The true next token of a
+ * position is the rule of {@link #nextTokenId}; every statistic "of the next token" follows it.
  *
  * <p><b>Rank.</b> {@code rank(x) = 1 + #{v : z[v] > z[x]}} over the cell's logits z: 1 is the top token, and
  * tokens with equal logits share the better rank (ties are broken in the token's favour).
@@ -24,15 +31,21 @@ public final class LensResult {
 
     private static final double LN_2 = Math.log(2);
 
+    /** Tokens shown by {@link #toString()} before it abbreviates. */
+    private static final int SHOWN_TOKENS = 12;
+
     private final int nLayers;
     private final int nTokens;
     private final int topK;
     private final int vocabSize;
+    private final int[] tokens;                     // [T] the input token ids
+    private final int following;                    // the token after the last position, or -1
+    private final IntFunction<String> tokenTexts;   // token id -> its text
     final int[] topIds;          // [n_layer + 1, T, k]
     final float[] topLogits;     // [n_layer + 1, T, k]
     final float[] topProbs;      // [n_layer + 1, T, k]
     final int[] rankFinalTop1;   // [n_layer + 1, T]
-    final int[] rankNext;        // [n_layer + 1, T]; -1 at the last position
+    final int[] rankNext;        // [n_layer + 1, T]; -1 where there is no next token
     final int[] rankInput;       // [n_layer + 1, T]
     final double[] klFinal;      // [n_layer + 1, T] nats
     final double[] klInput;      // [n_layer + 1, T] nats
@@ -43,11 +56,22 @@ public final class LensResult {
     private final Map<LensCell, Integer> cellIndex;
     final float[][] cellLogits;  // [cells][V]
 
-    LensResult(int nLayers, int nTokens, int topK, int vocabSize, List<LensCell> cells) {
+    /**
+     * An empty result for the lens to fill.
+     *
+     * @param tokens     {@code [T]} the input token ids (copied)
+     * @param following  the token after the last position, or −1 when none
+     * @param tokenTexts a token id's text
+     */
+    LensResult(int nLayers, int[] tokens, int following, int topK, int vocabSize, List<LensCell> cells,
+               IntFunction<String> tokenTexts) {
         this.nLayers = nLayers;
-        this.nTokens = nTokens;
+        this.nTokens = tokens.length;
         this.topK = topK;
         this.vocabSize = vocabSize;
+        this.tokens = tokens.clone();
+        this.following = following;
+        this.tokenTexts = Objects.requireNonNull(tokenTexts, "tokenTexts");
         int grid = (nLayers + 1) * nTokens;
         this.topIds = new int[grid * topK];
         this.topLogits = new float[grid * topK];
@@ -66,6 +90,51 @@ public final class LensResult {
             cellIndex.putIfAbsent(cell, cellIndex.size());
         }
         this.cellLogits = new float[cellIndex.size()][vocabSize];
+    }
+
+    /**
+     * The result of the positions {@code [start, end)} only: every statistic of those cells, the tokens
+     * {@code tokens[start..end)}, as following token {@code tokens[end]} (the original {@link #following()} when
+     * {@code end} is T), and the kept full distributions of those positions, re-indexed (others are dropped).
+     * Statistics are copied, not recomputed: each cell saw the context of the whole run.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 ≤ start ≤ end ≤ T}
+     * @throws IllegalArgumentException  when the range is empty
+     */
+    public LensResult slice(int start, int end) {
+        Objects.checkFromToIndex(start, end, nTokens);
+        if (start == end) {
+            throw new IllegalArgumentException("a slice holds at least one position: [" + start + ", " + end + ") is empty");
+        }
+        List<LensCell> kept = new ArrayList<>();
+        for (LensCell cell : cells) {
+            if (cell.position() >= start && cell.position() < end) {
+                kept.add(new LensCell(cell.layer(), cell.position() - start));
+            }
+        }
+        LensResult slice = new LensResult(nLayers, Arrays.copyOfRange(tokens, start, end),
+                end < nTokens ? tokens[end] : following, topK, vocabSize, kept, tokenTexts);
+        int width = end - start;
+        for (int layer = 0; layer <= nLayers; layer++) {
+            int from = cell(layer, start);
+            int to = slice.cell(layer, 0);
+            System.arraycopy(topIds, from * topK, slice.topIds, to * topK, width * topK);
+            System.arraycopy(topLogits, from * topK, slice.topLogits, to * topK, width * topK);
+            System.arraycopy(topProbs, from * topK, slice.topProbs, to * topK, width * topK);
+            System.arraycopy(rankFinalTop1, from, slice.rankFinalTop1, to, width);
+            System.arraycopy(rankNext, from, slice.rankNext, to, width);
+            System.arraycopy(rankInput, from, slice.rankInput, to, width);
+            System.arraycopy(klFinal, from, slice.klFinal, to, width);
+            System.arraycopy(klInput, from, slice.klInput, to, width);
+            System.arraycopy(entropy, from, slice.entropy, to, width);
+            System.arraycopy(logSumExp, from, slice.logSumExp, to, width);
+            System.arraycopy(logProbNext, from, slice.logProbNext, to, width);
+        }
+        for (LensCell cell : slice.cellIndex.keySet()) {
+            float[] source = cellLogits[distributionIndex(cell.layer(), cell.position() + start)];
+            System.arraycopy(source, 0, slice.cellLogits[slice.distributionIndex(cell.layer(), cell.position())], 0, vocabSize);
+        }
+        return slice;
     }
 
     /** A top-k entry's probability from its logit and its row's log-sum-exp. */
@@ -91,6 +160,36 @@ public final class LensResult {
         return vocabSize;
     }
 
+    /** A copy of the input token ids, {@code [T]}. */
+    public int[] tokens() {
+        return tokens.clone();
+    }
+
+    /** The input token at {@code pos}. */
+    public int tokenId(int pos) {
+        return tokens[Objects.checkIndex(pos, nTokens)];
+    }
+
+    /** The token after the last position (the true next token of a window of a longer text), or −1 when none. */
+    public int following() {
+        return following;
+    }
+
+    /**
+     * The true next token of position {@code pos}: {@code tokens[pos + 1]}, or after the last position
+     * {@link #following()}; −1 when there is none.
+     */
+    public int nextTokenId(int pos) {
+        Objects.checkIndex(pos, nTokens);
+        return pos + 1 < nTokens ? tokens[pos + 1] : following;
+    }
+
+    /** The text of token {@code id} in the model's vocabulary (GPT-2's byte-level BPE piece, or the id for others). */
+    public String tokenText(int id) {
+        Objects.checkIndex(id, vocabSize);
+        return tokenTexts.apply(id);
+    }
+
     /** The j-th best token id (j = 0 is the top) at (layer, pos). */
     public int topTokenId(int layer, int pos, int j) {
         return topIds[topIndex(layer, pos, j)];
@@ -109,7 +208,7 @@ public final class LensResult {
         return rankFinalTop1[cell(layer, pos)];
     }
 
-    /** Rank at (layer, pos) of the true next token {@code tokens[pos + 1]} (at the last position: the following token when one was given); -1 where there is none. */
+    /** Rank at (layer, pos) of the true next token ({@link #nextTokenId}); −1 where there is none. */
     public int rankOfNextToken(int layer, int pos) {
         return rankNext[cell(layer, pos)];
     }
@@ -159,6 +258,50 @@ public final class LensResult {
         return logSumExp[cell(layer, pos)];
     }
 
+    /** {@link #klToFinal(int, int)} of every position of {@code layer}, {@code [T]} nats. */
+    public double[] klToFinal(int layer) {
+        return row(klFinal, layer);
+    }
+
+    /** {@link #klToInput(int, int)} of every position of {@code layer}, {@code [T]} nats. */
+    public double[] klToInput(int layer) {
+        return row(klInput, layer);
+    }
+
+    /** {@link #entropy(int, int)} of every position of {@code layer}, {@code [T]} nats. */
+    public double[] entropy(int layer) {
+        return row(entropy, layer);
+    }
+
+    /** {@link #logProbOfNextToken(int, int)} of every position of {@code layer}, {@code [T]} nats; NaN where there is no next token. */
+    public double[] logProbOfNextToken(int layer) {
+        return row(logProbNext, layer);
+    }
+
+    /** {@link #rankOfNextToken(int, int)} of every position of {@code layer}, {@code [T]}; −1 where there is no next token. */
+    public int[] rankOfNextToken(int layer) {
+        return row(rankNext, layer);
+    }
+
+    /** {@link #rankOfFinalTop1(int, int)} of every position of {@code layer}, {@code [T]}. */
+    public int[] rankOfFinalTop1(int layer) {
+        return row(rankFinalTop1, layer);
+    }
+
+    /** {@link #rankOfInputToken(int, int)} of every position of {@code layer}, {@code [T]}. */
+    public int[] rankOfInputToken(int layer) {
+        return row(rankInput, layer);
+    }
+
+    /** The top-1 token id of every position of {@code layer}, {@code [T]}. */
+    public int[] topTokenIds(int layer) {
+        int[] ids = new int[nTokens];
+        for (int pos = 0; pos < nTokens; pos++) {
+            ids[pos] = topIds[cell(layer, pos) * topK];
+        }
+        return ids;
+    }
+
     /** The cells whose full distributions were requested, as given. */
     public List<LensCell> distributionCells() {
         return cells;
@@ -183,6 +326,49 @@ public final class LensResult {
             p[v] = (float) Math.exp(z[v] - lse);
         }
         return p;
+    }
+
+    /**
+     * One or a few lines for a console: the shape, top-k and vocabulary, the input tokens' texts and the final
+     * layer's top-1 text per position (both abbreviated after {@value #SHOWN_TOKENS}).
+     */
+    @Override
+    public String toString() {
+        int[] finalTop = topTokenIds(nLayers);
+        return "LensResult[" + (nLayers + 1) + " layers (0 = embeddings) × " + nTokens + " positions, top-" + topK
+                + " of " + vocabSize + " tokens"
+                + (following >= 0 ? ", following " + quoted(tokenText(following)) : "") + "]"
+                + "\n  tokens:      " + texts(tokens)
+                + "\n  final top-1: " + texts(finalTop);
+    }
+
+    /** The texts of the first {@value #SHOWN_TOKENS} ids, quoted, and how many more there are. */
+    private String texts(int[] ids) {
+        StringBuilder line = new StringBuilder();
+        for (int i = 0; i < Math.min(ids.length, SHOWN_TOKENS); i++) {
+            line.append(i == 0 ? "" : " ").append(quoted(tokenText(ids[i])));
+        }
+        if (ids.length > SHOWN_TOKENS) {
+            line.append(" … (").append(ids.length - SHOWN_TOKENS).append(" more)");
+        }
+        return line.toString();
+    }
+
+    /** A token's text in double quotes, with line breaks, tabs, quotes and backslashes escaped. */
+    private static String quoted(String text) {
+        return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\r", "\\r")
+                .replace("\t", "\\t") + '"';
+    }
+
+    /** {@code [T]}: a copy of one layer's row of a {@code [n_layer + 1, T]} array. */
+    private double[] row(double[] grid, int layer) {
+        Objects.checkIndex(layer, nLayers + 1);
+        return Arrays.copyOfRange(grid, layer * nTokens, (layer + 1) * nTokens);
+    }
+
+    private int[] row(int[] grid, int layer) {
+        Objects.checkIndex(layer, nLayers + 1);
+        return Arrays.copyOfRange(grid, layer * nTokens, (layer + 1) * nTokens);
     }
 
     /** Index of (layer, pos) in the [n_layer + 1, T] arrays. */

@@ -2,11 +2,13 @@ package dev.logitlens.lens;
 
 import dev.logitlens.time.Timings;
 import dev.logitlens.time.Timings.Phase;
+import dev.logitlens.tokenizer.TokenTexts;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
+import java.util.function.IntFunction;
 
 /**
  * The logit lens: decodes the normalised residual of every layer at every position through W_U and
@@ -15,33 +17,64 @@ import java.util.Objects;
  * <p>Work goes block by block: a block is all n_layer + 1 layers of {@link LensOptions#positionsPerBlock()}
  * positions, gathered into {@code [P·(n_layer + 1), d]} rows, projected by the {@link ProjectionKernel}
  * into {@code [P·(n_layer + 1), V]} logits (the only O(V) buffer per row in flight: the full
- * {@code [n_layer + 1, T, V]} tensor never exists), then summarised position by position on
- * {@link LensOptions#threads()} threads. Holding all layers of a position together keeps the final
- * layer's and layer 0's logits at hand for the KL divergences.
+ * {@code [n_layer + 1, T, V]} tensor never exists), then summarised position by position on the lens's
+ * statistics threads. Holding all layers of a position together keeps the final layer's and layer 0's logits
+ * at hand for the KL divergences.
+ *
+ * <p>A lens owns, for its lifetime, its statistics threads and its off-heap block buffers (the logits block,
+ * ~63 MB for GPT-2 small at the default 24 positions): the buffers are allocated by the first run and again only
+ * when a run needs larger ones; {@link #close()} releases both. Runs are serialised (one at a time per lens).
  */
-public final class LogitLens {
+public final class LogitLens implements AutoCloseable {
 
     private final ProjectionKernel kernel;
-    private final LensStatistics statistics; // null: in Java (PositionAnalyzer)
-    private final Timings timings;           // projection and statistics, accumulated over runs
+    private final LensStatistics statistics;       // null: in Java (PositionAnalyzer)
+    private final IntFunction<String> tokenTexts;  // token id -> text, handed to every result
+    private final Timings timings;                 // projection and statistics, accumulated over runs
+    private final WorkerPool workers;              // the statistics threads
+    private Arena blockArena;                      // holds rows and logits; null before the first run and after close
+    private MemorySegment rows;                    // [P·S, d] float32 gathered residual rows of a block
+    private MemorySegment logits;                  // [P·S, V] float32 logits of a block
+    private long blockRows;                        // P·S: the rows the buffers hold
+    private boolean closed;
 
-    /** @param kernel projects rows onto the vocabulary; not closed by the lens. The statistics are computed in Java. */
-    public LogitLens(ProjectionKernel kernel) {
-        this(kernel, null, new Timings());
+    /**
+     * A lens with its statistics computed in Java, token texts for the kernel's vocabulary
+     * ({@link TokenTexts#forVocabulary}) and timings of its own.
+     *
+     * @param kernel  projects rows onto the vocabulary; not closed by the lens
+     * @param threads statistics threads, ≥ 1
+     */
+    public LogitLens(ProjectionKernel kernel, int threads) {
+        this(kernel, threads, null, TokenTexts.forVocabulary(kernel.vocabSize()), new Timings());
     }
 
     /**
+     * @param kernel     projects rows onto the vocabulary; not closed by the lens
+     * @param threads    statistics threads, ≥ 1
      * @param statistics computes the statistics of the logits, or null to compute them in Java ({@link PositionAnalyzer})
+     * @param tokenTexts a token id's text, handed to every result ({@link LensResult#tokenText})
      * @param timings    receives each run's projection and statistics time
      */
-    public LogitLens(ProjectionKernel kernel, LensStatistics statistics, Timings timings) {
+    public LogitLens(ProjectionKernel kernel, int threads, LensStatistics statistics, IntFunction<String> tokenTexts,
+                     Timings timings) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.statistics = statistics;
+        this.tokenTexts = Objects.requireNonNull(tokenTexts, "tokenTexts");
         this.timings = Objects.requireNonNull(timings, "timings");
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
+        this.workers = new WorkerPool(threads, "logitlens-statistics");
     }
 
     public ProjectionKernel kernel() {
         return kernel;
+    }
+
+    /** The number of statistics threads. */
+    public int threads() {
+        return workers.threads();
     }
 
     /**
@@ -52,7 +85,8 @@ public final class LogitLens {
      * @param nLayers  n_layer, the number of transformer blocks (≥ 0)
      * @param nTokens  T, the number of positions (≥ 1)
      * @param tokens   {@code [T]} the input token ids, each in [0, V)
-     * @param options  top-k, cells to keep whole, blocking and threads
+     * @param options  top-k, cells to keep whole and blocking
+     * @throws IllegalStateException after {@link #close()}
      */
     public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, LensOptions options) {
         return run(residual, nLayers, nTokens, tokens, -1, options);
@@ -63,54 +97,85 @@ public final class LogitLens {
      * with {@code following}, the token that comes after the window's last position, as that position's true next
      * token (−1 when the text ends there, as in the plain run).
      */
-    public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following, LensOptions options) {
+    public synchronized LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
+                                       LensOptions options) {
+        if (closed) {
+            throw new IllegalStateException("the lens is closed");
+        }
         validate(residual, nLayers, nTokens, tokens, options);
         if (following < -1 || following >= kernel.vocabSize()) {
             throw new IllegalArgumentException("following token id " + following + " is outside the vocabulary [0, "
                     + kernel.vocabSize() + ") (or -1 for none)");
         }
         int vocab = kernel.vocabSize();
-        int width = kernel.width();
         int snapshots = nLayers + 1;
         int positionsPerBlock = Math.min(options.positionsPerBlock(), nTokens);
-        int threads = Math.min(options.threads(), positionsPerBlock);
-        LensResult result = new LensResult(nLayers, nTokens, options.topK(), vocab, options.distributionCells());
-        long rowBytes = (long) width * Float.BYTES;
-        long logitRowBytes = (long) vocab * Float.BYTES;
-        try (Arena arena = Arena.ofShared(); WorkerPool workers = new WorkerPool(threads, "logitlens-statistics")) {
-            MemorySegment rows = arena.allocate(positionsPerBlock * snapshots * rowBytes, 64);        // [P·S, d]
-            MemorySegment logits = arena.allocate(positionsPerBlock * snapshots * logitRowBytes, 64); // [P·S, V]
-            BlockSummary summary = statistics != null
-                    ? new CellSummary(positionsPerBlock, snapshots, options.topK(), arena)
-                    : new JvmSummary(threads, vocab, options.topK());
-            for (int first = 0; first < nTokens; first += positionsPerBlock) {
-                int positions = Math.min(positionsPerBlock, nTokens - first);
-                for (int p = 0; p < positions; p++) {
-                    for (int layer = 0; layer < snapshots; layer++) {
-                        long source = ((long) layer * nTokens + first + p) * rowBytes;
-                        MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
-                    }
+        int threads = Math.min(workers.threads(), positionsPerBlock);
+        LensResult result = new LensResult(nLayers, tokens, following, options.topK(), vocab, options.distributionCells(),
+                tokenTexts);
+        long rowBytes = (long) kernel.width() * Float.BYTES;
+        ensureBlock((long) positionsPerBlock * snapshots);
+        BlockSummary summary = statistics != null
+                ? new CellSummary(positionsPerBlock, snapshots, options.topK())
+                : new JvmSummary(threads, vocab, options.topK());
+        for (int first = 0; first < nTokens; first += positionsPerBlock) {
+            int positions = Math.min(positionsPerBlock, nTokens - first);
+            for (int p = 0; p < positions; p++) {
+                for (int layer = 0; layer < snapshots; layer++) {
+                    long source = ((long) layer * nTokens + first + p) * rowBytes;
+                    MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
                 }
-                long mark = Timings.start();
-                kernel.project(rows, positions * snapshots, logits);
-                mark = timings.stop(Phase.PROJECTION, mark);
-                summary.summarise(workers, logits, first, positions, snapshots, tokens, following, result);
-                copyDistributions(logits, first, positions, snapshots, result);
-                timings.stop(Phase.STATISTICS, mark);
             }
+            long mark = Timings.start();
+            kernel.project(rows, positions * snapshots, logits);
+            mark = timings.stop(Phase.PROJECTION, mark);
+            summary.summarise(workers, logits, first, positions, snapshots, result);
+            copyDistributions(logits, first, positions, snapshots, result);
+            timings.stop(Phase.STATISTICS, mark);
         }
         return result;
     }
 
-    /** The true next token of position {@code pos}: the next input token, or after the last one {@code following} (−1: none). */
-    static int nextToken(int[] tokens, int pos, int following) {
-        return pos + 1 < tokens.length ? tokens[pos + 1] : following;
+    /** Makes the block buffers hold at least {@code neededRows} rows: kept when large enough, else allocated anew. */
+    private void ensureBlock(long neededRows) {
+        if (blockArena != null && blockRows >= neededRows) {
+            return;
+        }
+        if (blockArena != null) {
+            blockArena.close();
+            blockArena = null;
+        }
+        Arena arena = Arena.ofShared();
+        try {
+            rows = arena.allocate(neededRows * kernel.width() * Float.BYTES, 64);
+            logits = arena.allocate(neededRows * kernel.vocabSize() * Float.BYTES, 64);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close();
+            throw e;
+        }
+        blockArena = arena;
+        blockRows = neededRows;
+    }
+
+    /** Stops the statistics threads and frees the block buffers; waits for a running {@code run}. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        workers.close();
+        if (blockArena != null) {
+            blockArena.close();
+            blockArena = null;
+            rows = null;
+            logits = null;
+        }
     }
 
     /** The statistics of one block of logits {@code [positions, snapshots, V]} into the result. */
     private interface BlockSummary {
-        void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots, int[] tokens,
-                       int following, LensResult result);
+        void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots, LensResult result);
     }
 
     /** In Java: one {@link PositionAnalyzer} per statistics thread, a position at a time. */
@@ -126,10 +191,9 @@ public final class LogitLens {
 
         @Override
         public void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots,
-                              int[] tokens, int following, LensResult result) {
+                              LensResult result) {
             long positionBytes = (long) snapshots * result.vocabSize() * Float.BYTES;
-            workers.forEachChunk(positions, (worker, p) -> analyzers[worker].analyze(
-                    logits, p * positionBytes, first + p, tokens, following, result));
+            workers.forEachChunk(positions, (worker, p) -> analyzers[worker].analyze(logits, p * positionBytes, first + p, result));
         }
     }
 
@@ -137,19 +201,20 @@ public final class LogitLens {
     private final class CellSummary implements BlockSummary {
         private final CellStatistics cells; // [P, S] cells of one block
 
-        CellSummary(int positionsPerBlock, int snapshots, int topK, Arena arena) {
-            cells = new CellStatistics(positionsPerBlock * snapshots, topK, arena);
+        /** The cells' few bytes per run are left to the garbage collector ({@link Arena#ofAuto()}). */
+        CellSummary(int positionsPerBlock, int snapshots, int topK) {
+            cells = new CellStatistics(positionsPerBlock * snapshots, topK, Arena.ofAuto());
         }
 
         @Override
         public void summarise(WorkerPool workers, MemorySegment logits, int first, int positions, int snapshots,
-                              int[] tokens, int following, LensResult result) {
+                              LensResult result) {
             long positionBytes = (long) snapshots * result.vocabSize() * Float.BYTES;
             workers.forEachChunk(positions, (worker, p) -> {
                 int pos = first + p;
                 CellStatistics slice = cells.slice(p * snapshots, snapshots);
                 statistics.summarise(logits.asSlice(p * positionBytes, positionBytes), 1, snapshots, result.vocabSize(),
-                        new int[] {tokens[pos]}, new int[] {nextToken(tokens, pos, following)}, slice);
+                        new int[] {result.tokenId(pos)}, new int[] {result.nextTokenId(pos)}, slice);
                 for (int layer = 0; layer < snapshots; layer++) {
                     slice.copyInto(layer, result, layer, pos);
                 }

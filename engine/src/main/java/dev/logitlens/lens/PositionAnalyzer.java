@@ -31,11 +31,9 @@ final class PositionAnalyzer {
 
     /**
      * @param logits    block of logits; this position's rows {@code [n_layer + 1, V]} start at {@code rowsOffset}
-     * @param pos       the position (index into tokens and the result)
-     * @param tokens    {@code [T]} token ids
-     * @param following the true next token of the last position, or −1 when there is none
+     * @param pos       the position in the result, whose input and next token ({@link LensResult#nextTokenId}) it reads
      */
-    void analyze(MemorySegment logits, long rowsOffset, int pos, int[] tokens, int following, LensResult result) {
+    void analyze(MemorySegment logits, long rowsOffset, int pos, LensResult result) {
         int last = result.nLayers();
         long rowBytes = (long) vocabSize * Float.BYTES;
         long finalOffset = rowsOffset + last * rowBytes;
@@ -48,8 +46,8 @@ final class PositionAnalyzer {
         double inputLse = result.logSumExp[result.cell(0, pos)];
 
         int finalTop = result.topIds[result.cell(last, pos) * topK];
-        int next = LogitLens.nextToken(tokens, pos, following);
-        int input = tokens[pos];
+        int next = result.nextTokenId(pos);
+        int input = result.tokenId(pos);
         for (int layer = 0; layer <= last; layer++) {
             long offset = rowsOffset + layer * rowBytes;
             if (layer != 0 && layer != last) {

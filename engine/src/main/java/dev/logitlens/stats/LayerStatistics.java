@@ -40,18 +40,17 @@ public final class LayerStatistics {
     /**
      * Adds the positions {@code [from, to)} of one lens result.
      *
-     * @param lens       the lens of a window ({@code n_layer} must match)
-     * @param tokens     {@code [T]} the window's tokens
-     * @param following  the token after the window, or −1
+     * @param lens       the lens of a window ({@code n_layer} must match), whose next tokens
+     *                   ({@link LensResult#nextTokenId}) are the targets
      * @param byteLength how many bytes a token stands for (its UTF-8 bytes)
      */
-    public void add(LensResult lens, int[] tokens, int following, int from, int to, IntUnaryOperator byteLength) {
+    public void add(LensResult lens, int from, int to, IntUnaryOperator byteLength) {
         if (lens.nLayers() + 1 != layers) {
             throw new IllegalArgumentException("the lens has " + (lens.nLayers() + 1) + " layers, the statistics " + layers);
         }
         int last = layers - 1;
         for (int pos = from; pos < to; pos++) {
-            int next = pos + 1 < tokens.length ? tokens[pos + 1] : following;
+            int next = lens.nextTokenId(pos);
             if (next >= 0) {
                 nextTokenBytes += byteLength.applyAsInt(next);
             }

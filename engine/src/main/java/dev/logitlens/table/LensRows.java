@@ -124,9 +124,8 @@ public final class LensRows {
      * Appends the rows of one lens result: every layer of {@code layers} at the window positions
      * {@code [from, to)}, layer-major within each position's group (rows sorted by position, then layer).
      *
-     * @param lens           the lens of the window, with top-k ≥ this table's
-     * @param tokens         {@code [T]} the window's tokens
-     * @param following      the token after the window (the last position's next token), or −1 at the document's end
+     * @param lens           the lens of the window, with top-k ≥ this table's; its tokens and following token give
+     *                       the input and next-token columns
      * @param docIndex       the document's index
      * @param windowIndex    the window's index in the document
      * @param windowStart    the document position of the window's first token
@@ -134,12 +133,8 @@ public final class LensRows {
      * @param to             one past the last window position to write
      * @param layers         layers to write, each in [0, n_layer]
      */
-    public void add(LensResult lens, int[] tokens, int following, int docIndex, int windowIndex, int windowStart,
-                    int from, int to, int[] layers) {
+    public void add(LensResult lens, int docIndex, int windowIndex, int windowStart, int from, int to, int[] layers) {
         Objects.checkFromToIndex(from, to, lens.nTokens());
-        if (tokens.length != lens.nTokens()) {
-            throw new IllegalArgumentException("tokens has " + tokens.length + " ids but the lens has " + lens.nTokens() + " positions");
-        }
         if (lens.topK() < topK) {
             throw new IllegalArgumentException("the lens kept the top " + lens.topK() + " tokens; the table needs " + topK);
         }
@@ -148,8 +143,9 @@ public final class LensRows {
         }
         ensure(size + (to - from) * layers.length);
         for (int pos = from; pos < to; pos++) {
-            int next = pos + 1 < tokens.length ? tokens[pos + 1] : following;
-            String inputText = tokenText.apply(tokens[pos]);
+            int input = lens.tokenId(pos);
+            int next = lens.nextTokenId(pos);
+            String inputText = tokenText.apply(input);
             for (int l : layers) {
                 int r = size++;
                 doc[r] = docIndex;
@@ -157,7 +153,7 @@ public final class LensRows {
                 layer[r] = l;
                 position[r] = windowStart + pos;
                 context[r] = pos + 1;
-                tokenId[r] = tokens[pos];
+                tokenId[r] = input;
                 token[r] = inputText;
                 nextId[r] = next;
                 noNext[r] = next < 0;

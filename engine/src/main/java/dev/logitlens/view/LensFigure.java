@@ -11,8 +11,7 @@ import java.util.function.IntFunction;
  * in, one panel per view, stacked top to bottom.
  *
  * @param title     a heading for the figure (may be empty)
- * @param lens      the lens of {@code tokens}
- * @param tokens    the input token ids the lens ran on
+ * @param lens      the lens, with the input token ids it ran on
  * @param tokenText a token's text: {@code Gpt2Tokenizer::tokenText} for GPT-2's vocabulary, {@code Integer::toString}
  *                  for other vocabularies; any string is escaped when drawn
  * @param start     the first position shown
@@ -21,36 +20,30 @@ import java.util.function.IntFunction;
  * @param topDown   false (the post's layout): the final layer at the top, the input row at the bottom, input
  *                  tokens along the bottom and true next tokens along the top; true: flipped
  */
-public record LensFigure(String title, LensResult lens, int[] tokens, IntFunction<String> tokenText, int start, int end,
+public record LensFigure(String title, LensResult lens, IntFunction<String> tokenText, int start, int end,
                          List<LensView.Spec> views, boolean topDown) {
 
     public LensFigure {
         Objects.requireNonNull(title, "title");
         Objects.requireNonNull(lens, "lens");
-        tokens = tokens.clone();
         Objects.requireNonNull(tokenText, "tokenText");
         views = List.copyOf(views);
         if (views.isEmpty()) {
             throw new IllegalArgumentException("a figure needs at least one view");
         }
         for (LensView.Spec spec : views) {
-            LensView.of(lens, tokens, spec, start, end); // validates the range and the tokens
+            LensView.of(lens, spec, start, end); // validates the range
         }
     }
 
     /** Every position, the post's layout. */
-    public static LensFigure of(String title, LensResult lens, int[] tokens, IntFunction<String> tokenText, List<LensView.Spec> views) {
-        return new LensFigure(title, lens, tokens, tokenText, 0, lens.nTokens(), views, false);
-    }
-
-    @Override
-    public int[] tokens() {
-        return tokens.clone();
+    public static LensFigure of(String title, LensResult lens, IntFunction<String> tokenText, List<LensView.Spec> views) {
+        return new LensFigure(title, lens, tokenText, 0, lens.nTokens(), views, false);
     }
 
     /** The views of this figure's range, one per panel. */
     public List<LensView> panels() {
-        return views.stream().map(spec -> LensView.of(lens, tokens, spec, start, end)).toList();
+        return views.stream().map(spec -> LensView.of(lens, spec, start, end)).toList();
     }
 
     /** A token's text as drawn: visible escapes, in quotes like the post's labels. */
@@ -60,6 +53,6 @@ public record LensFigure(String title, LensResult lens, int[] tokens, IntFunctio
 
     /** The text of the input token at {@code pos}. */
     String inputLabel(int pos) {
-        return label(tokens[pos]);
+        return label(lens.tokenId(pos));
     }
 }

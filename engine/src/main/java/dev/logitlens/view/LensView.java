@@ -145,20 +145,15 @@ public final class LensView {
     }
 
     private final LensResult lens;
-    private final int[] tokens;
     private final Spec spec;
     private final int start;
     private final int end;
     private final double low;
     private final double high;
 
-    private LensView(LensResult lens, int[] tokens, Spec spec, int start, int end) {
+    private LensView(LensResult lens, Spec spec, int start, int end) {
         this.lens = Objects.requireNonNull(lens, "lens");
-        this.tokens = tokens.clone();
         this.spec = Objects.requireNonNull(spec, "spec");
-        if (tokens.length != lens.nTokens()) {
-            throw new IllegalArgumentException(tokens.length + " token ids for a lens over " + lens.nTokens() + " positions");
-        }
         if (start < 0 || end > lens.nTokens() || start >= end) {
             throw new IllegalArgumentException("position range [" + start + ", " + end + ") must lie in [0, "
                     + lens.nTokens() + ") and hold at least one position");
@@ -175,22 +170,18 @@ public final class LensView {
         this.high = range[1];
     }
 
-    /** The view of positions {@code [start, end)}; {@code tokens} are the input ids the lens ran on. */
-    public static LensView of(LensResult lens, int[] tokens, Spec spec, int start, int end) {
-        return new LensView(lens, tokens, spec, start, end);
+    /** The view of positions {@code [start, end)}. */
+    public static LensView of(LensResult lens, Spec spec, int start, int end) {
+        return new LensView(lens, spec, start, end);
     }
 
     /** The view of every position. */
-    public static LensView of(LensResult lens, int[] tokens, Spec spec) {
-        return new LensView(lens, tokens, spec, 0, lens.nTokens());
+    public static LensView of(LensResult lens, Spec spec) {
+        return new LensView(lens, spec, 0, lens.nTokens());
     }
 
     public LensResult lens() {
         return lens;
-    }
-
-    public int[] tokens() {
-        return tokens.clone();
     }
 
     public Spec spec() {
@@ -261,10 +252,9 @@ public final class LensView {
         return lens.topTokenId(layer, pos, 0);
     }
 
-    /** The true next token {@code tokens[pos + 1]}, or −1 at the last position. */
+    /** The true next token at {@code pos} ({@link LensResult#nextTokenId}: after a window's last position, the token that follows it); −1 where there is none. */
     public int nextTokenId(int pos) {
-        Objects.checkIndex(pos, tokens.length);
-        return pos + 1 < tokens.length ? tokens[pos + 1] : -1;
+        return lens.nextTokenId(pos);
     }
 
     /** Whether the layer's top-1 at {@code pos} is already the true next token. */

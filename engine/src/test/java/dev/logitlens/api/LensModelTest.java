@@ -1,5 +1,9 @@
 package dev.logitlens.api;
 
+import dev.logitlens.hub.DownloadProgress;
+import dev.logitlens.hub.HubException;
+import dev.logitlens.hub.HubModels;
+import dev.logitlens.hub.HubOptions;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Gpt2Config;
@@ -14,11 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The embedding API: open, run over ids or text, the kernel choice, close. */
 class LensModelTest {
@@ -88,6 +94,30 @@ class LensModelTest {
             assertEquals(2, lens.nTokens());
             assertEquals(1, lens.rankOfFinalTop1(1, 0));
         }
+    }
+
+    @Test
+    void openByPathOrNameRunWithDefaultsAndDescribeItself() throws IOException {
+        Gpt2Config config = TinyGpt2.config(61, 8, 32, 4, 2);
+        Path file = new GgufWriter(TinyGpt2.generate(config, 4, 6, true)).write(dir.resolve("m.gguf"));
+        try (LensModel model = LensModel.open(file.toString(), LensSettings.defaults().withThreads(1))) {
+            LensResult lens = model.run(new int[] {1, 2, 3});
+            assertEquals(LensOptions.DEFAULT_TOP_K, lens.topK());
+            assertEquals(-1, lens.following());
+            String text = model.toString();
+            for (String part : new String[] {file.toString(), "n_layer=2", "d_model=32", "vocab=61", "CPU", "1 threads", "AUTO"}) {
+                assertTrue(text.contains(part), part + " in " + text);
+            }
+            assertTrue(text.contains("last: " + model.kernelName()), text);
+        }
+        IOException missing = assertThrows(IOException.class, () -> LensModel.open(dir.resolve("none.gguf").toString()));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+
+        // a name resolves through the hub cache: here an empty one, offline, so it names what is missing
+        HubOptions offline = HubOptions.fromEnvironment(Map.of("HF_HUB_CACHE", dir.resolve("hub").toString(), "HF_HUB_OFFLINE", "1"));
+        assertEquals(file, HubModels.locate(file.toString(), offline, DownloadProgress.NONE), "an existing path wins");
+        HubException notCached = assertThrows(HubException.class, () -> HubModels.locate("gpt2", offline, DownloadProgress.NONE));
+        assertEquals(HubException.Reason.OFFLINE, notCached.reason());
     }
 
     @Test

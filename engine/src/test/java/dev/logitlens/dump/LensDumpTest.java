@@ -116,7 +116,7 @@ class LensDumpTest {
 
         List<Map<String, String>> rows = csvRows(folder);
         assertEquals(expectedRows, rows.size());
-        LensOptions options = LensOptions.defaults().withTopK(3).withThreads(2);
+        LensOptions options = LensOptions.defaults().withTopK(3);
         int r = 0;
         for (int d = 0; d < DOCUMENTS.length; d++) {
             int[] tokens = DOCUMENTS[d];
@@ -276,10 +276,10 @@ class LensDumpTest {
 
         Path file = Files.writeString(shared.resolve("a-file"), "x");
         assertThrows(DumpException.class, () -> dump(file, settings(12, 12, new int[] {0}, 10, LensRowsFormat.CSV)));
-        DumpException window = assertThrows(DumpException.class,
+        IllegalArgumentException window = assertThrows(IllegalArgumentException.class,
                 () -> dump(shared.resolve("w"), settings(13, 13, new int[] {0}, 10, LensRowsFormat.CSV)));
         assertTrue(window.getMessage().contains("context of 12"), window.getMessage());
-        DumpException layers = assertThrows(DumpException.class,
+        IllegalArgumentException layers = assertThrows(IllegalArgumentException.class,
                 () -> dump(shared.resolve("l"), settings(12, 12, new int[] {0, 3}, 10, LensRowsFormat.CSV)));
         assertTrue(layers.getMessage().contains("0..2"), layers.getMessage());
         IOException text = assertThrows(IOException.class, () -> new LensDump(model, "m.gguf",

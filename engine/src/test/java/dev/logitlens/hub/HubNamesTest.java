@@ -52,8 +52,8 @@ class HubNamesTest {
             assertThrows(IllegalArgumentException.class, () -> HubRepo.parse(bad), bad);
             assertFalse(HubModels.isModelName(bad), bad);
         }
-        HubException e = assertThrows(HubException.class, () -> HubModels.parse("gpt3"));
-        assertEquals(HubException.Reason.BAD_NAME, e.reason());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HubModels.resolve("gpt3", HubOptions.fromEnvironment(Map.of()), DownloadProgress.NONE));
         assertTrue(e.getMessage().contains("gpt2-medium"), "the message lists the known names: " + e.getMessage());
     }
 

@@ -58,7 +58,7 @@ class GptNanoSortLensTest {
                         tokens[t] = (int) partials.get("idx").at(b, t);
                     }
                     ResidualStream stream = session.forward(tokens, ResidualMode.NORMALISED, false, arena);
-                    LensResult lens = new LogitLens(kernel).run(stream.residual(), LAYERS, T, tokens, options);
+                    LensResult lens = LogitLensTest.runOnce(kernel, stream.residual(), LAYERS, T, tokens, options);
                     for (int layer = 0; layer <= LAYERS; layer++) {
                         FixtureTensor recorded = partials.get(layer == 0 ? "x" : "block" + (layer - 1));
                         for (int t = 0; t < T; t++) {

@@ -32,12 +32,13 @@ class LensValidationTest {
     static void setUp() {
         Random random = new Random(3);
         kernel = new JvmProjectionKernel(TestMatrices.unembedding(TestMatrices.gaussian(random, VOCAB * WIDTH, 1), VOCAB, WIDTH), 2);
-        lens = new LogitLens(kernel);
+        lens = new LogitLens(kernel, 2);
         residual = TestMatrices.offHeap(TestMatrices.gaussian(random, (LAYERS + 1) * TOKENS * WIDTH, 1));
     }
 
     @AfterAll
     static void tearDown() {
+        lens.close();
         kernel.close();
     }
 
@@ -77,7 +78,7 @@ class LensValidationTest {
 
     @Test
     void badOptions() {
-        assertMessage(() -> LensOptions.defaults().withThreads(0), "threads must be at least 1");
+        assertMessage(() -> new LogitLens(kernel, 0), "threads must be at least 1");
         assertMessage(() -> LensOptions.defaults().withPositionsPerBlock(0), "positionsPerBlock must be at least 1");
     }
 

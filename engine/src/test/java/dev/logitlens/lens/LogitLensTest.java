@@ -2,12 +2,14 @@ package dev.logitlens.lens;
 
 import dev.logitlens.runtime.NativeStatistics;
 import dev.logitlens.time.Timings;
+import dev.logitlens.tokenizer.TokenTexts;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.lang.foreign.MemorySegment;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -67,16 +69,17 @@ class LogitLensTest {
         int[] tokens = random.ints(nTokens, 0, vocab).toArray();
         double tie = data == Data.DYADIC ? 0 : CONTINUOUS_TIE;
         List<LensCell> cells = List.of(new LensCell(nLayers, nTokens - 1), new LensCell(0, 0));
-        LensOptions options = LensOptions.defaults().withTopK(k).withPositionsPerBlock(block).withThreads(threads)
+        LensOptions options = LensOptions.defaults().withTopK(k).withPositionsPerBlock(block)
                 .withDistributionCells(cells);
 
         ReferenceLens reference = new ReferenceLens(residual, snapshots, nTokens, w, vocab, width);
-        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, vocab, width), 2)) {
-            LensResult result = new LogitLens(kernel).run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, options);
+        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, vocab, width), 2);
+             LogitLens jvmLens = new LogitLens(kernel, threads);
+             LogitLens nativeLens = new LogitLens(kernel, threads, NativeStatistics.INSTANCE, TokenTexts.forVocabulary(vocab), new Timings())) {
+            LensResult result = jvmLens.run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, options);
             assertMatches(reference, result, tokens, tie);
             // the shim's statistics (ll_lens_stats) over the same logits, held to the same reference
-            LensResult nativeStatistics = new LogitLens(kernel, NativeStatistics.INSTANCE, new Timings())
-                    .run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, options);
+            LensResult nativeStatistics = nativeLens.run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, options);
             assertMatches(reference, nativeStatistics, tokens, tie);
             for (LensCell cell : cells) {
                 assertDistribution(reference, nativeStatistics, cell.layer(), cell.position());
@@ -100,8 +103,9 @@ class LogitLensTest {
         float[] w = TestMatrices.peakedUnembedding(random, vocab, width);
         float[] residual = TestMatrices.gaussian(random, (nLayers + 1) * nTokens * width, 1.0);
         int[] tokens = {3, 69, 0};
-        try (ScalarProjectionKernel kernel = new ScalarProjectionKernel(TestMatrices.unembedding(w, vocab, width))) {
-            LensResult result = new LogitLens(kernel).run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens,
+        try (ScalarProjectionKernel kernel = new ScalarProjectionKernel(TestMatrices.unembedding(w, vocab, width));
+             LogitLens lens = new LogitLens(kernel, 2)) {
+            LensResult result = lens.run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens,
                     LensOptions.defaults().withTopK(4));
             assertMatches(new ReferenceLens(residual, nLayers + 1, nTokens, w, vocab, width), result, tokens, CONTINUOUS_TIE);
         }
@@ -117,8 +121,9 @@ class LogitLensTest {
         float[] w = {1, 3, 3, 2, 3};
         float[] residual = {1, 1, 1, 1}; // [2 layers, 2 positions, d = 1]
         int[] tokens = {3, 0};
-        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, 5, 1), 1)) {
-            LensResult result = new LogitLens(kernel).run(TestMatrices.offHeap(residual), 1, 2, tokens,
+        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, 5, 1), 1);
+             LogitLens lens = new LogitLens(kernel, 1)) {
+            LensResult result = lens.run(TestMatrices.offHeap(residual), 1, 2, tokens,
                     LensOptions.defaults().withTopK(5));
             for (int layer = 0; layer <= 1; layer++) {
                 for (int pos = 0; pos < 2; pos++) {
@@ -146,8 +151,8 @@ class LogitLensTest {
     void theFollowingTokenIsTheLastPositionsNextToken() {
         float[] w = {1, 3, 3, 2, 3};
         float[] residual = {1, 1, 1, 1}; // [2 layers, 2 positions, d = 1]
-        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, 5, 1), 1)) {
-            LogitLens lens = new LogitLens(kernel);
+        try (JvmProjectionKernel kernel = new JvmProjectionKernel(TestMatrices.unembedding(w, 5, 1), 1);
+             LogitLens lens = new LogitLens(kernel, 1)) {
             LensResult result = lens.run(TestMatrices.offHeap(residual), 1, 2, new int[] {3, 0}, 3, LensOptions.defaults().withTopK(5));
             for (int layer = 0; layer <= 1; layer++) {
                 assertEquals(5, result.rankOfNextToken(layer, 0)); // token 0, inside the window
@@ -158,6 +163,14 @@ class LogitLensTest {
                     () -> lens.run(TestMatrices.offHeap(residual), 1, 2, new int[] {3, 0}, 5, LensOptions.defaults().withTopK(5)));
             assertThrows(IllegalArgumentException.class,
                     () -> lens.run(TestMatrices.offHeap(residual), 1, 2, new int[] {3, 0}, -2, LensOptions.defaults().withTopK(5)));
+        }
+    }
+
+    /** One run of a lens of {@code kernel} with two statistics threads, the lens closed after it. */
+    static LensResult runOnce(ProjectionKernel kernel, MemorySegment residual, int nLayers, int nTokens, int[] tokens,
+                              LensOptions options) {
+        try (LogitLens lens = new LogitLens(kernel, 2)) {
+            return lens.run(residual, nLayers, nTokens, tokens, options);
         }
     }
 

@@ -62,8 +62,8 @@ class NativeKernelLensTest {
             ReferenceLens reference = new ReferenceLens(residual, config.nLayer() + 1, tokens.length,
                     weights.unembedding(), config.nVocab(), config.nEmbd());
 
-            LensResult viaNative = new LogitLens(nativeKernel).run(stream.residual(), config.nLayer(), tokens.length, tokens, options);
-            LensResult viaJvm = new LogitLens(jvmKernel).run(stream.residual(), config.nLayer(), tokens.length, tokens, options);
+            LensResult viaNative = LogitLensTest.runOnce(nativeKernel, stream.residual(), config.nLayer(), tokens.length, tokens, options);
+            LensResult viaJvm = LogitLensTest.runOnce(jvmKernel, stream.residual(), config.nLayer(), tokens.length, tokens, options);
             LogitLensTest.assertMatches(reference, viaNative, tokens, TIE);
             LogitLensTest.assertMatches(reference, viaJvm, tokens, TIE);
             for (int v = 0; v < config.nVocab(); v++) {
@@ -94,8 +94,8 @@ class NativeKernelLensTest {
              NativeProjectionKernel reduced = model.newProjectionKernel(precision, 2);
              Arena arena = Arena.ofConfined()) {
             ResidualStream stream = session.forward(tokens, ResidualMode.NORMALISED, false, arena);
-            LensResult a = new LogitLens(exact).run(stream.residual(), config.nLayer(), tokens.length, tokens, options);
-            LensResult b = new LogitLens(reduced).run(stream.residual(), config.nLayer(), tokens.length, tokens, options);
+            LensResult a = LogitLensTest.runOnce(exact, stream.residual(), config.nLayer(), tokens.length, tokens, options);
+            LensResult b = LogitLensTest.runOnce(reduced, stream.residual(), config.nLayer(), tokens.length, tokens, options);
             LensAccuracy accuracy = LensAccuracy.compare(a, b);
             double maxKlError = switch (precision) {
                 case F16 -> 0.02;

@@ -53,7 +53,7 @@ class LayerStatisticsTest {
                     }
                 }
                 LensResult lens = model.run(tokens, following[w], LensOptions.defaults().withTopK(1).withDistributionCells(cells));
-                statistics.add(lens, tokens, following[w], from[w], tokens.length, id -> id % 3 + 1);
+                statistics.add(lens, from[w], tokens.length, id -> id % 3 + 1);
                 for (int pos = from[w]; pos < tokens.length; pos++) {
                     int next = pos + 1 < tokens.length ? tokens[pos + 1] : following[w];
                     positions++;
@@ -97,7 +97,7 @@ class LayerStatisticsTest {
             assertEquals(0.0, summaries.getLast().klToFinalNats(), 1e-6);
             assertTrue(summaries.getFirst().klToFinalNats() > 0.01, "layer 0 differs from the final layer");
             assertThrows(IllegalArgumentException.class, () -> new LayerStatistics(2).add(
-                    model.run(new int[] {1}, LensOptions.defaults()), new int[] {1}, -1, 0, 1, id -> 1));
+                    model.run(new int[] {1}, LensOptions.defaults()), 0, 1, id -> 1));
         }
     }
 

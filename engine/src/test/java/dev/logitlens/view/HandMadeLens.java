@@ -66,8 +66,8 @@ final class HandMadeLens {
                 }
             }
         }
-        try (ScalarProjectionKernel kernel = new ScalarProjectionKernel(unembedding)) {
-            return new LogitLens(kernel).run(residual, LAYERS, positions, TOKENS, LensOptions.defaults().withTopK(3).withThreads(1));
+        try (ScalarProjectionKernel kernel = new ScalarProjectionKernel(unembedding); LogitLens lens = new LogitLens(kernel, 1)) {
+            return lens.run(residual, LAYERS, positions, TOKENS, LensOptions.defaults().withTopK(3));
         }
     }
 

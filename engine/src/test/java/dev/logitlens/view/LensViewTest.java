@@ -34,7 +34,7 @@ class LensViewTest {
     }
 
     private static LensView view(Spec spec) {
-        return LensView.of(lens, HandMadeLens.TOKENS, spec);
+        return LensView.of(lens, spec);
     }
 
     @Test
@@ -97,7 +97,7 @@ class LensViewTest {
         assertEquals(ColorScale.CET_CBL2.rgb(1), logit.rgb(2, 0));
 
         // the range follows the positions shown: position 2 alone has 4, 4, 5 → [4.0, 4.9]
-        LensView last = LensView.of(lens, HandMadeLens.TOKENS, Spec.of(Kind.LOGIT), 2, 3);
+        LensView last = LensView.of(lens, Spec.of(Kind.LOGIT), 2, 3);
         assertEquals(4.0, last.low(), 1e-12);
         assertEquals(4.9, last.high(), 1e-12);
         // all values equal: the value ± 0.5
@@ -143,18 +143,23 @@ class LensViewTest {
         assertTrue(prob.outlined(1, 0), "layer 1's top-1 equals the final one");
         assertFalse(prob.outlined(0, 0));
         assertFalse(view(Spec.of(Kind.KL)).outlined(1, 0), "the KL view outlines nothing, as in the post");
+
+        // a window of the text (position 0 alone): its last position's next token is the one after the window
+        LensView window = LensView.of(lens.slice(0, 1), Spec.of(Kind.PROB));
+        assertEquals(7, window.nextTokenId(0), "the token after the window");
+        assertTrue(window.predictsNext(2, 0), "the final layer predicts it");
+        assertFalse(window.predictsNext(0, 0));
     }
 
     @Test
     void rangesAndCapsAreValidated() {
-        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, HandMadeLens.TOKENS, Spec.of(Kind.PROB), 2, 2));
-        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, HandMadeLens.TOKENS, Spec.of(Kind.PROB), 0, 4));
-        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, HandMadeLens.TOKENS, Spec.of(Kind.PROB), -1, 2));
-        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, new int[] {1, 2}, Spec.of(Kind.PROB)));
+        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, Spec.of(Kind.PROB), 2, 2));
+        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, Spec.of(Kind.PROB), 0, 4));
+        assertThrows(IllegalArgumentException.class, () -> LensView.of(lens, Spec.of(Kind.PROB), -1, 2));
         assertThrows(IllegalArgumentException.class, () -> Spec.of(Kind.KL).withKlMax(0));
         assertThrows(IllegalArgumentException.class, () -> Spec.of(Kind.KL).withKlMax(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> Spec.of(Kind.RANK).withRankMax(1));
-        LensView view = LensView.of(lens, HandMadeLens.TOKENS, Spec.of(Kind.PROB), 1, 3);
+        LensView view = LensView.of(lens, Spec.of(Kind.PROB), 1, 3);
         assertEquals(2, view.positions());
         assertEquals(1, view.start());
     }

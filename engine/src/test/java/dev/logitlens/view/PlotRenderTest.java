@@ -45,7 +45,7 @@ class PlotRenderTest {
     }
 
     private static LensFigure figure(List<Spec> views, int start, int end, boolean topDown) {
-        return new LensFigure("hand-made <lens> & \"friends\"", lens, HandMadeLens.TOKENS, NASTY, start, end, views, topDown);
+        return new LensFigure("hand-made <lens> & \"friends\"", lens, NASTY, start, end, views, topDown);
     }
 
     private static final List<Spec> ALL = List.of(Spec.of(Kind.LOGIT), Spec.of(Kind.PROB), Spec.of(Kind.RANK),
@@ -97,7 +97,7 @@ class PlotRenderTest {
             int layer = Integer.parseInt(cell.getAttribute("data-layer"));
             int pos = Integer.parseInt(cell.getAttribute("data-position"));
             int start = panel == panelOf(cells.getLast()) ? 1 : 0;
-            LensView lensView = LensView.of(lens, HandMadeLens.TOKENS, spec, start, 3);
+            LensView lensView = LensView.of(lens, spec, start, 3);
             assertEquals(ColorScale.toHex(lensView.rgb(layer, pos)), cell.getAttribute("fill"), view + " " + layer + "," + pos);
         }
     }
