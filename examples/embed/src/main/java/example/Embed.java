@@ -1,7 +1,6 @@
 package example;
 
 import dev.logitlens.api.LensModel;
-import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 
 import java.nio.file.Path;
@@ -24,7 +23,7 @@ public final class Embed {
         // predicts the sorted sequence; these are its example tokens.
         int[] tokens = {2, 1, 0, 2, 1, 0, 0, 0, 1, 1, 2};
         try (LensModel model = LensModel.open(Path.of(args[0]))) {
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(3));
+            LensResult lens = model.run(tokens);
             System.out.printf(Locale.ROOT, "model: %d layers, d_model %d, vocabulary %d; kernels: %s%n",
                     model.config().nLayer(), model.config().nEmbd(), model.config().nVocab(), model.kernelName());
             for (int layer = lens.nLayers(); layer >= 0; layer--) {

@@ -154,7 +154,7 @@ final class DemoCommand implements Callable<Integer> {
                     throw new ParameterException(spec.commandLine(), "demo: the example '" + example.name() + "' has " + tokens.length
                             + " tokens; the model's context is " + model.config().nCtx());
                 }
-                LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, vocab)));
+                LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(topK));
                 List<LensFigure> figures = new ArrayList<>();
                 for (int[] stretch : example.stretches()) {
                     String title = example.title() + " \u00b7 positions " + stretch[0] + "\u2013" + (stretch[1] - 1);

@@ -85,7 +85,7 @@ final class PlotCommand implements Callable<Integer> {
         try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
             int[] tokens = input.resolve(spec, model.config());
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab())));
+            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(topK));
             String pageTitle = title != null ? title : "logit lens \u00b7 " + modelOptions.displayName(null);
             LensFigure figure = new LensFigure("positions " + range[0] + "\u2013" + (range[1] - 1) + " of " + tokens.length,
                     lens, TokenTexts.forVocabulary(model.config().nVocab()), range[0], range[1], specs, topDown);

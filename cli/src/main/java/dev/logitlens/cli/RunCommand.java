@@ -116,7 +116,7 @@ final class RunCommand implements Callable<Integer> {
             int[] tokens = input.resolve(spec, model.config());
             phases.stop(Phase.TOKENIZE, mark);
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(Math.min(topK, model.config().nVocab())));
+            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(topK));
             mark = Timings.start();
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();

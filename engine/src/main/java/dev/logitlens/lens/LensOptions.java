@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * How to run the lens.
  *
- * @param topK              tokens kept per cell, 1 ≤ k ≤ V
+ * @param topK              tokens kept per cell, at least 1; a vocabulary of fewer tokens keeps all of them
+ *                          ({@link #topKFor})
  * @param distributionCells cells whose full logits (and so probabilities) the result keeps, V floats each
  * @param positionsPerBlock positions projected together; a block is all n_layer + 1 layers of these
  *                          positions, and holds {@code positionsPerBlock · (n_layer + 1) · V} floats of logits
@@ -34,6 +35,11 @@ public record LensOptions(int topK, List<LensCell> distributionCells, int positi
     /** Top 10, no full distributions, 24 positions per block. */
     public static LensOptions defaults() {
         return new LensOptions(DEFAULT_TOP_K, List.of(), DEFAULT_POSITIONS_PER_BLOCK);
+    }
+
+    /** The number of tokens a cell keeps in a vocabulary of {@code vocabSize}: {@code min(topK, vocabSize)}. */
+    public int topKFor(int vocabSize) {
+        return Math.min(topK, vocabSize);
     }
 
     public LensOptions withTopK(int k) {

@@ -111,13 +111,14 @@ public final class LogitLens implements AutoCloseable {
         int snapshots = nLayers + 1;
         int positionsPerBlock = Math.min(options.positionsPerBlock(), nTokens);
         int threads = Math.min(workers.threads(), positionsPerBlock);
-        LensResult result = new LensResult(nLayers, tokens, following, options.topK(), vocab, options.distributionCells(),
+        int topK = options.topKFor(vocab);
+        LensResult result = new LensResult(nLayers, tokens, following, topK, vocab, options.distributionCells(),
                 tokenTexts);
         long rowBytes = (long) kernel.width() * Float.BYTES;
         ensureBlock((long) positionsPerBlock * snapshots);
         BlockSummary summary = statistics != null
-                ? new CellSummary(positionsPerBlock, snapshots, options.topK())
-                : new JvmSummary(threads, vocab, options.topK());
+                ? new CellSummary(positionsPerBlock, snapshots, topK)
+                : new JvmSummary(threads, vocab, topK);
         for (int first = 0; first < nTokens; first += positionsPerBlock) {
             int positions = Math.min(positionsPerBlock, nTokens - first);
             for (int p = 0; p < positions; p++) {
@@ -259,9 +260,6 @@ public final class LogitLens implements AutoCloseable {
         if (residual.byteSize() < needed) {
             throw new IllegalArgumentException("residual segment too small: [" + (nLayers + 1) + ", " + nTokens + ", " + kernel.width()
                     + "] float32 needs " + needed + " bytes, got " + residual.byteSize());
-        }
-        if (options.topK() > vocab) {
-            throw new IllegalArgumentException("topK " + options.topK() + " exceeds the vocabulary size " + vocab);
         }
         for (LensCell cell : options.distributionCells()) {
             if (cell.layer() > nLayers || cell.position() >= nTokens) {

@@ -111,6 +111,28 @@ class LogitLensTest {
         }
     }
 
+    /** A top-k above the vocabulary keeps every token, with both statistics paths (the defaults' 10 on a 3-token model). */
+    @Test
+    void aTopKAboveTheVocabularyKeepsEveryToken() {
+        int nLayers = 1;
+        int nTokens = 2;
+        int vocab = 3;
+        int width = 4;
+        Random random = new Random(5);
+        float[] w = TestMatrices.gaussian(random, vocab * width, 1.0);
+        float[] residual = TestMatrices.gaussian(random, (nLayers + 1) * nTokens * width, 1.0);
+        int[] tokens = {2, 0};
+        try (ScalarProjectionKernel kernel = new ScalarProjectionKernel(TestMatrices.unembedding(w, vocab, width));
+             LogitLens jvmLens = new LogitLens(kernel, 1);
+             LogitLens nativeLens = new LogitLens(kernel, 1, NativeStatistics.INSTANCE, TokenTexts.forVocabulary(vocab), new Timings())) {
+            for (LogitLens lens : List.of(jvmLens, nativeLens)) {
+                LensResult result = lens.run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens, LensOptions.defaults());
+                assertEquals(vocab, result.topK());
+                assertMatches(new ReferenceLens(residual, nLayers + 1, nTokens, w, vocab, width), result, tokens, CONTINUOUS_TIE);
+            }
+        }
+    }
+
     /**
      * Hand-computed ranks and top-k with ties. d = 1, h = 1 at both layers, so the logits are W_U's column:
      * z = [1, 3, 3, 2, 3]. Top-k by logit then lower id: 1, 2, 4, 3, 0. Ranks: tokens 1, 2, 4 → 1 (tied at the
