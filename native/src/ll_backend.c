@@ -118,6 +118,9 @@ static void ll_load_forced_cpu(const char *folder, const char *variant) {
 static void ll_load_backends(void) {
     const char *variant = getenv(LL_VARIANT_ENVIRONMENT);
     bool forced = variant != NULL && variant[0] != '\0';
+    if (ggml_backend_reg_by_name("CUDA") != NULL) {
+        ll_prefer_full_float32(); /* CUDA linked into ggml */
+    }
     if (ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU) != NULL) {
         /* ggml was built with its backends linked in: nothing to load, nothing to choose */
         if (forced) {
@@ -134,11 +137,17 @@ static void ll_load_backends(void) {
                  "cannot find the folder liblogitlens was loaded from, where ggml's backends lie");
         return;
     }
+    char cuda[PATH_MAX + 32];
+    snprintf(cuda, sizeof cuda, "%s/libggml-cuda.so", folder);
+    bool have_cuda = ll_file_exists(cuda);
+    if (have_cuda) {
+        /* setenv is not thread-safe in a process whose other threads may read the environment (a JVM):
+         * done only when CUDA is there to read it, once, before its backend starts */
+        ll_prefer_full_float32();
+    }
     if (forced) {
         ll_load_forced_cpu(folder, variant);
-        char cuda[PATH_MAX + 32];
-        snprintf(cuda, sizeof cuda, "%s/libggml-cuda.so", folder);
-        if (ll_file_exists(cuda)) {
+        if (have_cuda) {
             ggml_backend_load(cuda);
         }
     } else {
@@ -154,7 +163,6 @@ static void ll_load_backends(void) {
 
 static void ll_init_once(void) {
     ll_install_log();
-    ll_prefer_full_float32();
     ll_load_backends();
 }
 
