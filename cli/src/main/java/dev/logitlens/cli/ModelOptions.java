@@ -29,8 +29,20 @@ final class ModelOptions {
                     + " taken from the Hugging Face cache or downloaded into it (HF_HOME, HF_HUB_OFFLINE, HF_TOKEN apply).")
     String model;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores, ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    /** The CPUs this JVM may use: the most threads that help (more only wait on each other, and ggml's spin). */
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
+
+    int threads = CPUS;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "CPU threads, 1 to the number of CPUs (default: all of them).")
+    void threads(int n) {
+        if (n < 1 || n > CPUS) {
+            throw new ParameterException(mixee.commandLine(), "--threads " + n + ": use 1 to " + CPUS
+                    + " (the CPUs this machine gives the JVM); more threads than CPUs only wait on each other");
+        }
+        threads = n;
+    }
 
     @Option(names = "--backend", paramLabel = "NAME", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
     Backend backend = Backend.CPU;
