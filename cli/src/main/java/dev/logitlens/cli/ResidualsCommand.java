@@ -12,9 +12,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -59,6 +62,10 @@ final class ResidualsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (midOut != null && sameFile(out, midOut)) {
+            throw new ParameterException(spec.commandLine(), "--out and --mid name the same file (" + out
+                    + "): the two streams need two files");
+        }
         try (NativeModel model = NativeModel.create(ModelFiles.open(modelOptions.modelPath()), modelOptions.backend);
              NativeSession session = model.newSession(modelOptions.threads);
              Arena arena = Arena.ofConfined()) {
@@ -73,5 +80,13 @@ final class ResidualsCommand implements Callable<Integer> {
                     out, c.nLayer() + 1, tokens.length, c.nEmbd(), transform.mode().name().toLowerCase(java.util.Locale.ROOT));
         }
         return 0;
+    }
+
+    /** Whether two output paths are one file: the same path once absolute and normalised, or (both existing) one file through links. */
+    private static boolean sameFile(Path a, Path b) throws IOException {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            return true;
+        }
+        return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
     }
 }

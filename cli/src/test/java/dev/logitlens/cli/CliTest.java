@@ -128,6 +128,11 @@ class CliTest {
         assertEquals(2, cli("residuals", "--model", gguf.toString(), "--tokens", "53", "--out", out.toString()).exit(), "id ≥ vocab");
         assertEquals(2, cli("residuals", "--model", gguf.toString(), "--tokens", "x", "--out", out.toString()).exit());
         assertEquals(2, cli("residuals", "--model", gguf.toString(), "--tokens", "1", "--out", out.toString(), "--raw", "--no-affine").exit());
+        Run oneFile = cli("residuals", "--model", gguf.toString(), "--tokens", "1", "--out", out.toString(),
+                "--mid", dir.resolve(".").resolve("o.npy").toString());
+        assertEquals(2, oneFile.exit(), "--out and --mid one file");
+        assertTrue(oneFile.err().contains("--out and --mid name the same file"), oneFile.err());
+        assertFalse(Files.exists(out), "nothing written");
         assertEquals(2, cli("run", "--model", gguf.toString(), "--text", "hello").exit(), "text needs GPT-2's vocabulary");
         assertEquals(2, cli("frobnicate").exit());
         assertEquals(2, cli("run", "--model", gguf.toString(), "--tokens", "1", "--color", "sometimes").exit());
