@@ -1,6 +1,7 @@
 package dev.logitlens.model;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -14,9 +15,27 @@ final class JsonFiles {
     private JsonFiles() {
     }
 
-    /** Parses a whole file as UTF-8 JSON. */
-    static Object read(Path file) throws IOException {
-        return parse(file, "", ByteBuffer.wrap(Files.readAllBytes(file)));
+    /** The largest {@code config.json} or shard index read: real ones are a few kB. */
+    static final long CONFIG_MAX_BYTES = 16L << 20;
+    /** The largest llm-viz JSON model read (its weights are in the JSON: parsing takes several times this in heap). */
+    static final long MODEL_MAX_BYTES = 256L << 20;
+
+    /** Parses a whole regular file of at most {@code maxBytes} as UTF-8 JSON; what is larger is refused unread. */
+    static Object read(Path file, long maxBytes) throws IOException {
+        ModelFiles.requireRegularFile(file);
+        long size = Files.size(file);
+        if (size > maxBytes) {
+            throw new ModelFormatException(file, String.format(java.util.Locale.ROOT,
+                    "%,d bytes, more than the %,d bytes logitlens reads from such a JSON file", size, maxBytes));
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes((int) maxBytes + 1); // a file that grew since its size was read stops here
+        }
+        if (bytes.length > maxBytes) {
+            throw new ModelFormatException(file, "grew past " + maxBytes + " bytes while being read");
+        }
+        return parse(file, "", ByteBuffer.wrap(bytes));
     }
 
     /**

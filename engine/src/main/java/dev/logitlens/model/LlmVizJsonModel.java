@@ -33,7 +33,7 @@ public final class LlmVizJsonModel {
         }
         Arena arena = Arena.ofShared();
         try {
-            Map<String, Object> root = Json.asObject(JsonFiles.read(file), "the model file");
+            Map<String, Object> root = Json.asObject(JsonFiles.read(file, JsonFiles.MODEL_MAX_BYTES), "the model file");
             TensorTable table = new TensorTable(readConfig(file, root), "its config object",
                     name -> HuggingFaceNames.fromCanonical(name, true));
             for (Map.Entry<String, Object> e : root.entrySet()) {

@@ -28,9 +28,7 @@ public final class ModelFiles {
         if (Files.isDirectory(path)) {
             return SafetensorsModel.openFolder(path);
         }
-        if (!Files.exists(path)) {
-            throw new ModelFormatException(path, "no such file or folder");
-        }
+        requireRegularFile(path);
         String name = path.getFileName().toString();
         if (name.equals(SafetensorsModel.CONFIG_FILE) || name.equals(SafetensorsModel.INDEX_FILE)) {
             return SafetensorsModel.openFolder(path.toAbsolutePath().getParent());
@@ -46,6 +44,19 @@ public final class ModelFiles {
         }
         throw new ModelFormatException(path, "not a model logitlens reads: expected a .gguf file, a Hugging Face folder"
                 + " (config.json with model.safetensors), a .safetensors file with config.json beside it, or an llm-viz .json model");
+    }
+
+    /**
+     * Refuses what is not a regular file (links followed) before anything opens it: opening a FIFO for reading waits
+     * for a writer forever, and a device has no end.
+     */
+    static void requireRegularFile(Path file) throws ModelFormatException {
+        if (!Files.exists(file)) {
+            throw new ModelFormatException(file, "no such file or folder");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException(file, "not a regular file (a FIFO, a device or a socket): a model is read from files");
+        }
     }
 
     private static boolean startsWithGgufMagic(Path file) throws IOException {

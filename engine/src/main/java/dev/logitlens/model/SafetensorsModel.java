@@ -76,10 +76,11 @@ public final class SafetensorsModel {
     /** A Hugging Face model folder: {@code config.json} with {@code model.safetensors} or the sharded index. */
     public static ModelWeights openFolder(Path folder) throws IOException {
         Path configFile = folder.resolve(CONFIG_FILE);
-        if (!Files.isRegularFile(configFile)) {
+        if (!Files.exists(configFile)) {
             throw new ModelFormatException(folder, "no " + CONFIG_FILE + ": a Hugging Face model folder needs one beside "
                     + SINGLE_FILE);
         }
+        ModelFiles.requireRegularFile(configFile);
         Path single = folder.resolve(SINGLE_FILE);
         if (Files.isRegularFile(single)) {
             return read(single, List.of(single), readConfig(configFile), Map.of());
@@ -94,9 +95,10 @@ public final class SafetensorsModel {
     /** One {@code .safetensors} file, with {@code config.json} in the same folder. */
     public static ModelWeights openFile(Path file) throws IOException {
         Path configFile = file.toAbsolutePath().resolveSibling(CONFIG_FILE);
-        if (!Files.isRegularFile(configFile)) {
+        if (!Files.exists(configFile)) {
             throw new ModelFormatException(file, "no " + CONFIG_FILE + " beside it: safetensors files hold no hyper-parameters");
         }
+        ModelFiles.requireRegularFile(configFile);
         return read(file, List.of(file), readConfig(configFile), Map.of());
     }
 
@@ -104,7 +106,7 @@ public final class SafetensorsModel {
         Map<String, String> weightMap = new LinkedHashMap<>();
         Set<String> shardNames = new LinkedHashSet<>();
         try {
-            Map<String, Object> root = Json.asObject(JsonFiles.read(index), "the index");
+            Map<String, Object> root = Json.asObject(JsonFiles.read(index, JsonFiles.CONFIG_MAX_BYTES), "the index");
             for (Map.Entry<String, Object> e : Json.asObject(root.get("weight_map"), "weight_map").entrySet()) {
                 String shard = Json.asString(e.getValue(), "weight_map[\"" + e.getKey() + "\"]");
                 if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals("..") || shard.equals(".")) {
@@ -246,7 +248,7 @@ public final class SafetensorsModel {
 
     private static HfConfig readConfig(Path file) throws IOException {
         try {
-            Map<String, Object> json = Json.asObject(JsonFiles.read(file), "the configuration");
+            Map<String, Object> json = Json.asObject(JsonFiles.read(file, JsonFiles.CONFIG_MAX_BYTES), "the configuration");
             Object modelType = json.get("model_type");
             if (modelType != null && !modelType.equals("gpt2")) {
                 throw new ModelFormatException(file, "model_type is " + Json.write(modelType) + ": logitlens reads gpt2 models only");
