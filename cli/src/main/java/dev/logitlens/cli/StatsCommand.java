@@ -2,6 +2,7 @@ package dev.logitlens.cli;
 
 import dev.logitlens.api.LensModel;
 import dev.logitlens.corpus.Corpus;
+import dev.logitlens.corpus.CorpusException;
 import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.model.Json;
@@ -81,6 +82,10 @@ final class StatsCommand implements Callable<Integer> {
             });
             progress.finish();
             List<LayerSummary> summaries = statistics.summaries();
+            if (summaries.getFirst().predicted() == 0) {
+                throw new CorpusException(corpusOptions.input + ": " + size.documents() + " documents, " + done[2]
+                        + " tokens, and no position with a next token to predict: there is nothing to average");
+            }
             switch (format) {
                 case table -> printTable(out, summaries, size.documents(), done[2], statistics.predictedBytes(), texts.isGpt2());
                 case csv -> printCsv(out, summaries);

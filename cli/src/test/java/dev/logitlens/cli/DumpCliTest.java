@@ -171,6 +171,21 @@ class DumpCliTest {
         }
     }
 
+    /** Nothing to predict (one-token documents, or none): exit 1 and a message, not a table of NaN. */
+    @Test
+    void statsWithNothingToAverageFail() throws IOException {
+        String model = Fixtures.gptNanoSortModel().toString();
+        Path single = Files.writeString(dir.resolve("single.jsonl"), "{\"tokens\": [2]}\n{\"tokens\": [1]}\n");
+        Path empty = Files.writeString(dir.resolve("empty.jsonl"), "");
+        for (Path corpus : List.of(single, empty)) {
+            Run stats = cli("stats", corpus.toString(), "--model", model, "--progress", "never");
+            assertEquals(1, stats.exit(), stats.out() + stats.err());
+            assertTrue(stats.err().contains(corpus.toString()), stats.err());
+            assertFalse(stats.out().contains("NaN"), stats.out());
+        }
+        assertTrue(cli("stats", single.toString(), "--model", model, "--progress", "never").err().contains("nothing to average"));
+    }
+
     @Test
     void theTrainedFixtureSortsAndStatsAgreeWithTheDump() throws IOException {
         String model = Fixtures.gptNanoSortModel().toString();
