@@ -65,6 +65,7 @@ extern "C" {
 #define LL_ERR_BACKEND           8  /* the backend is unknown or unavailable */
 #define LL_ERR_ALLOC             9  /* out of memory */
 #define LL_ERR_COMPUTE          10  /* the backend failed to compute the graph */
+#define LL_ERR_NONFINITE        11  /* the forward pass produced NaN or Inf (the weights hold some) */
 
 /* Element types: the numeric values are ggml's (enum ggml_type). */
 #define LL_TYPE_F32   0
@@ -170,7 +171,9 @@ LL_API void ll_session_free(ll_session *session);
  *   mid_out  [n_layer, n_tokens, n_embd] float32, only with LL_FORWARD_MID
  *            (else it may be NULL): the stream after block l's attention,
  *            before its MLP, transformed like out.
- * Nothing is written unless every input is valid.
+ * Nothing is written unless every input is valid. The outputs are then checked: a NaN or Inf
+ * anywhere (weights that hold some) gives LL_ERR_NONFINITE, whose message names the first layer
+ * and position where one appears; the outputs hold what was computed.
  */
 LL_API int32_t ll_forward(ll_session *session,
                           const int32_t *tokens, int32_t n_tokens,

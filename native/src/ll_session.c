@@ -1,4 +1,5 @@
 /* Sessions: a backend, reusable compute memory, and the forward pass. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "ll_internal.h"
@@ -147,6 +148,35 @@ static int32_t ll_compute(ll_session *session, const ll_graph *graph, const int3
     return LL_OK;
 }
 
+/*
+ * LL_OK when every value of `stream` [n_rows, n_tokens, d] is finite; else LL_ERR_NONFINITE naming the
+ * first row (layer first_layer + row) and position that holds a NaN or Inf. One pass of integer tests
+ * on the exponent bits, which compilers vectorise; the position is looked for only after a hit.
+ */
+static int32_t ll_check_finite(const float *stream, int32_t n_rows, int32_t n_tokens, int32_t d, const char *what,
+                               int32_t first_layer, ll_error *err) {
+    const uint32_t *bits = (const uint32_t *) stream;
+    size_t n = (size_t) n_rows * (size_t) n_tokens * (size_t) d;
+    uint32_t any = 0;
+    for (size_t i = 0; i < n; i++) {
+        any |= (bits[i] & 0x7f800000u) == 0x7f800000u; /* exponent all ones: Inf or NaN */
+    }
+    if (!any) {
+        return LL_OK;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((bits[i] & 0x7f800000u) == 0x7f800000u) {
+            size_t row = i / ((size_t) n_tokens * (size_t) d);
+            size_t position = i / (size_t) d % (size_t) n_tokens;
+            return ll_fail(err, LL_ERR_NONFINITE,
+                           "the %s holds %s first at layer %d (0 = the embeddings), position %zu: the weights that "
+                           "feed it (the embeddings, the blocks up to that layer, or ln_f) hold NaN or Inf",
+                           what, isnan(stream[i]) ? "NaN" : "Inf", first_layer + (int32_t) row, position);
+        }
+    }
+    return LL_OK;
+}
+
 int32_t ll_forward(ll_session *session, const int32_t *tokens, int32_t n_tokens, uint32_t flags,
                    float *out, size_t out_capacity, float *mid_out, size_t mid_capacity, ll_error *err) {
     int32_t rc = ll_check_forward_args(session, tokens, n_tokens, flags, out, out_capacity, mid_out,
@@ -183,5 +213,13 @@ int32_t ll_forward(ll_session *session, const int32_t *tokens, int32_t n_tokens,
         ggml_backend_buffer_free(mid_bound);
     }
     ggml_free(ctx);
+    if (rc != LL_OK) {
+        return rc;
+    }
+    const ll_hparams *hp = &session->model->hp;
+    rc = ll_check_finite(out, hp->n_layer + 1, n_tokens, hp->n_embd, "residual stream", 0, err);
+    if (rc == LL_OK && (flags & LL_FORWARD_MID) != 0) {
+        rc = ll_check_finite(mid_out, hp->n_layer, n_tokens, hp->n_embd, "mid-block stream", 1, err);
+    }
     return rc == LL_OK ? ll_succeed(err) : rc;
 }

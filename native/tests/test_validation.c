@@ -304,6 +304,54 @@ static void test_forward(ll_model *model) {
     ll_session_free(session);
 }
 
+/* Runs the forward pass of TINY with `value` written into element `element` of tensor `name` (F32, used in
+ * place); expects LL_ERR_NONFINITE and a message holding `where`. */
+static void expect_non_finite(const char *name, int64_t element, float value, const char *where) {
+    const fixture_options options = { .seed = 5, .matrix_type = LL_TYPE_F32, .vector_type = LL_TYPE_F32 };
+    gpt2_fixture f;
+    if (gpt2_fixture_make(&f, &TINY, &options) != 0) {
+        expect(0, "fixture allocation");
+        return;
+    }
+    int32_t t = gpt2_fixture_find(&f, name);
+    ((float *) f.descs[t].data)[element] = value;
+    ll_model *model = NULL;
+    ll_session *session = NULL;
+    if (ll_model_create(&TINY, f.descs, f.n_tensors, LL_BACKEND_CPU, &model, NULL) != LL_OK ||
+        ll_session_create(model, 1, &session, NULL) != LL_OK) {
+        expect(0, "model and session");
+    } else {
+        const int32_t T = 4;
+        int32_t tokens[4] = { 1, 2, 3, 4 };
+        size_t out_n = (size_t) (TINY.n_layer + 1) * T * TINY.n_embd;
+        size_t mid_n = (size_t) TINY.n_layer * T * TINY.n_embd;
+        float *out = malloc(out_n * sizeof *out), *mid = malloc(mid_n * sizeof *mid);
+        for (uint32_t flags = 0; flags <= LL_FORWARD_MID; flags += LL_FORWARD_MID) {
+            ll_error err = { 0 };
+            int32_t rc = ll_forward(session, tokens, T, flags, out, out_n, mid, mid_n, &err);
+            char what[768];
+            snprintf(what, sizeof what, "%s[%lld] = %g: LL_ERR_NONFINITE naming '%s' (got %d: %s)", name,
+                     (long long) element, value, where, rc, err.message);
+            expect(rc == LL_ERR_NONFINITE && strstr(err.message, where) != NULL, what);
+        }
+        free(out);
+        free(mid);
+    }
+    ll_session_free(session);
+    ll_model_free(model);
+    gpt2_fixture_free(&f);
+}
+
+/* NaN or Inf in the weights: the forward pass says where the stream first stops being finite. */
+static void test_non_finite_weights(void) {
+    /* token 3 is at position 2: its embedding row is NaN from layer 0 on */
+    expect_non_finite("token_embd.weight", 3 * TINY.n_embd + 5, NAN, "NaN first at layer 0 (0 = the embeddings), position 2");
+    expect_non_finite("position_embd.weight", 1 * TINY.n_embd, INFINITY, "first at layer 0 (0 = the embeddings), position 1");
+    /* block 1 is the second block: the stream after it is layer 2 */
+    expect_non_finite("blk.1.ffn_up.weight", 7, NAN, "NaN first at layer 2");
+    expect_non_finite("output_norm.weight", 0, NAN, "NaN first at layer 0");
+}
+
 int main(void) {
     const fixture_options options = { .seed = 11, .matrix_type = LL_TYPE_F32, .vector_type = LL_TYPE_F32,
                                       .with_output = 1 };
@@ -320,6 +368,7 @@ int main(void) {
     test_hparams(&f);
     test_tensor_table(&f);
     test_q8_0_transposed();
+    test_non_finite_weights();
 
     ll_model *model = NULL;
     if (ll_model_create(&TINY, f.descs, f.n_tensors, LL_BACKEND_CPU, &model, NULL) != LL_OK) {

@@ -149,6 +149,15 @@ public class LogitLensNative extends LogitLensNative$shared {
     public static int LL_ERR_COMPUTE() {
         return LL_ERR_COMPUTE;
     }
+    private static final int LL_ERR_NONFINITE = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define LL_ERR_NONFINITE 11
+     * }
+     */
+    public static int LL_ERR_NONFINITE() {
+        return LL_ERR_NONFINITE;
+    }
     private static final int LL_TYPE_F32 = (int)0L;
     /**
      * {@snippet lang=c :

@@ -134,7 +134,24 @@ public final class LogitLens implements AutoCloseable {
             copyDistributions(logits, first, positions, snapshots, result);
             timings.stop(Phase.STATISTICS, mark);
         }
+        requireFiniteLogits(result);
         return result;
+    }
+
+    /**
+     * A NaN or +Inf logit makes a cell's log-sum-exp non-finite, and then every probability, KL and rank of the cell
+     * meaningless: refused, naming the first cell, rather than written out as numbers. (The native forward pass already
+     * refuses a non-finite residual; this catches the unembedding W_U, which the residual never meets.)
+     */
+    private static void requireFiniteLogits(LensResult result) {
+        int nTokens = result.nTokens();
+        for (int cell = 0; cell < result.logSumExp.length; cell++) { // [n_layer + 1, T]
+            if (!Double.isFinite(result.logSumExp[cell])) {
+                throw new ArithmeticException("the logits at layer " + cell / nTokens + " (0 = the embeddings), position "
+                        + cell % nTokens + " are not all finite (their log-sum-exp is " + result.logSumExp[cell]
+                        + "): the unembedding W_U holds NaN or Inf");
+            }
+        }
     }
 
     /** Makes the block buffers hold at least {@code neededRows} rows: kept when large enough, else allocated anew. */

@@ -15,6 +15,8 @@ public enum NativeStatus {
     BACKEND(LogitLensNative.LL_ERR_BACKEND()),
     ALLOC(LogitLensNative.LL_ERR_ALLOC()),
     COMPUTE(LogitLensNative.LL_ERR_COMPUTE()),
+    /** The forward pass produced NaN or Inf: the model's weights hold some. */
+    NONFINITE(LogitLensNative.LL_ERR_NONFINITE()),
     /** A code this version of the engine does not know. */
     UNKNOWN(-1);
 
