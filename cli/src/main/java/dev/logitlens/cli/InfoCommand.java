@@ -236,7 +236,7 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     private static void row(PrintWriter out, String label, Object value) {
-        out.printf(Locale.ROOT, "%-14s %s%n", label, value);
+        out.printf(Locale.ROOT, "%-14s %s%n", label, TerminalText.escape(String.valueOf(value))); // file names and dtypes come from files
     }
 
     private static String millions(long n) {

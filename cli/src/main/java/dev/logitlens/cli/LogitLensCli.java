@@ -172,12 +172,12 @@ public final class LogitLensCli {
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, args) -> {
             CommandLine command = e.getCommandLine();
-            command.getErr().println(command.getColorScheme().errorText("logitlens: " + e.getMessage()));
+            command.getErr().println(command.getColorScheme().errorText("logitlens: " + TerminalText.escape(e.getMessage())));
             command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for the options.");
             return EXIT_USAGE;
         });
         cli.setExecutionExceptionHandler((e, command, parsed) -> {
-            command.getErr().println(command.getColorScheme().errorText("logitlens: " + describe(e)));
+            command.getErr().println(command.getColorScheme().errorText("logitlens: " + TerminalText.escape(describe(e))));
             if (Boolean.getBoolean("logitlens.debug")) {
                 e.printStackTrace(command.getErr());
             }
