@@ -4,6 +4,7 @@ import dev.logitlens.hub.HubException.Reason;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
@@ -65,6 +66,11 @@ public final class HubModels {
         Path local = localPath(pathOrName);
         if (local != null && Files.exists(local)) {
             return local;
+        }
+        if (local != null && Files.exists(local, LinkOption.NOFOLLOW_LINKS)) {
+            // a link that leads nowhere (dangling, or a loop) is still the user's path, never a name to look up
+            throw new IOException("model " + pathOrName + " is a symbolic link that leads to no file or folder"
+                    + " (dangling, or a loop)");
         }
         if (!isModelName(pathOrName)) {
             throw new IOException("model " + pathOrName + " does not exist: no such file or folder, and not a model"

@@ -17,11 +17,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,6 +120,19 @@ class LensModelTest {
         assertEquals(file, HubModels.locate(file.toString(), offline, DownloadProgress.NONE), "an existing path wins");
         HubException notCached = assertThrows(HubException.class, () -> HubModels.locate("gpt2", offline, DownloadProgress.NONE));
         assertEquals(HubException.Reason.OFFLINE, notCached.reason());
+
+        // a relative symbolic-link loop shaped like ORG/NAME is the user's path, not a name to look up on the hub
+        Path loop = Path.of("target", "hub-loop-" + ProcessHandle.current().pid()); // relative: "target/hub-loop-N"
+        Files.deleteIfExists(loop);
+        Files.createSymbolicLink(loop, loop.getFileName());
+        try {
+            assertTrue(HubModels.isModelName(loop.toString()), "the test's path looks like a hub name");
+            IOException looped = assertThrows(IOException.class, () -> HubModels.locate(loop.toString(), offline, DownloadProgress.NONE));
+            assertFalse(looped instanceof HubException, "not looked up on the hub: " + looped);
+            assertTrue(looped.getMessage().contains("symbolic link that leads to no file or folder"), looped.getMessage());
+        } finally {
+            Files.deleteIfExists(loop);
+        }
     }
 
     @Test
