@@ -5,6 +5,7 @@ import dev.logitlens.hub.HubException.Reason;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
@@ -24,6 +25,12 @@ import java.util.regex.Pattern;
  * to {@code blobs/{etag}}. A lock file keeps two processes from writing the same blob at once.
  */
 final class BlobDownloader {
+
+    /**
+     * The most bytes written for a file whose size the hub does not announce: the hub keeps every file above 10 MB in
+     * LFS, whose size it always announces, so a regular file without one is small; an endless body stops here.
+     */
+    static final long MAX_UNANNOUNCED_BYTES = 64L << 20;
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-\\d+/(\\d+|\\*)");
     private static final long LOCK_POLL_MILLIS = 200;
@@ -141,6 +148,7 @@ final class BlobDownloader {
     private void transfer(Path partial, HubRepo repo, String file, FileMetadata meta, DownloadProgress progress)
             throws HubException, Broken {
         long size = meta.size();
+        long limit = size >= 0 ? size : MAX_UNANNOUNCED_BYTES; // what may be written at most
         try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             long offset = out.size();
             if (size >= 0 && offset > size) {
@@ -159,9 +167,10 @@ final class BlobDownloader {
                     while ((buffers = next(response)) != null) {
                         for (ByteBuffer buffer : buffers) {
                             done += buffer.remaining();
-                            if (size >= 0 && done > size) {
-                                throw new HubException(Reason.CORRUPT, "the server sent more than the " + size
-                                        + " bytes announced for " + file + " of " + repo.repoId() + "; the download was deleted, run again");
+                            if (done > limit) {
+                                throw new HubException(Reason.CORRUPT, "the server sent more than the " + limit + " bytes "
+                                        + (size >= 0 ? "announced" : "logitlens accepts for a file whose size the hub does not announce")
+                                        + " for " + file + " of " + repo.repoId() + "; the download was deleted, run again");
                             }
                             while (buffer.hasRemaining()) {
                                 out.write(buffer);
@@ -240,11 +249,26 @@ final class BlobDownloader {
                 + " failed: HTTP " + status);
     }
 
+    /**
+     * A download becomes a cached blob only once checked: its size against the announced one, its sha256 against an
+     * LFS etag, and where the hub announced no size, its git blob hash against the git etag. Nothing checkable (no
+     * size and an etag that is no hash) is refused: a body cut short or padded would otherwise be cached as complete.
+     */
     private void verify(Path partial, HubRepo repo, String file, FileMetadata meta) throws IOException {
         long actual = Files.size(partial);
         if (meta.size() >= 0 && actual != meta.size()) {
             throw new HubException(Reason.TRANSFER, "the download of " + file + " of " + repo.repoId() + " has " + actual
                     + " bytes, not " + meta.size() + "; run again");
+        }
+        if (meta.size() < 0 && !meta.etagIsSha256()) {
+            String reason = !meta.etagIsGitHash() ? "the hub announced neither its size nor a hash to check it by"
+                    : gitBlobHash(partial).equals(meta.etag()) ? null
+                    : "its git hash is " + gitBlobHash(partial) + ", not the announced " + meta.etag() + " (the hub sent no size)";
+            if (reason != null) {
+                Files.deleteIfExists(partial);
+                throw new HubException(Reason.CORRUPT, "the download of " + file + " of " + repo.repoId() + " cannot be trusted: "
+                        + reason + ". It was deleted; run again");
+            }
         }
         if (meta.etagIsSha256()) {
             String sha256 = sha256(partial);
@@ -256,13 +280,25 @@ final class BlobDownloader {
         }
     }
 
+    /** The hash git gives {@code file} as a blob: sha1 of "blob {size}\0" and the bytes (the hub's ETag of a regular file). */
+    static String gitBlobHash(Path file) throws IOException {
+        byte[] header = ("blob " + Files.size(file) + "\0").getBytes(StandardCharsets.US_ASCII);
+        return hash("SHA-1", header, file);
+    }
+
     static String sha256(Path file) throws IOException {
+        return hash("SHA-256", new byte[0], file);
+    }
+
+    /** {@code algorithm} (which every JDK has) over {@code prefix} then the file's bytes, in hex. */
+    private static String hash(String algorithm, byte[] prefix, Path file) throws IOException {
         MessageDigest digest;
         try {
-            digest = MessageDigest.getInstance("SHA-256");
+            digest = MessageDigest.getInstance(algorithm);
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
+            throw new IllegalStateException("every JDK has " + algorithm, e);
         }
+        digest.update(prefix);
         ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             while (in.read(buffer) >= 0) {

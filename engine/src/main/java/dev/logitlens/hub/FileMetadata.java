@@ -16,4 +16,9 @@ record FileMetadata(String commit, String etag, long size, URI location) {
     boolean etagIsSha256() {
         return etag.matches("[0-9a-f]{64}");
     }
+
+    /** True when the etag looks like a git blob hash (40 hex digits), the hub's ETag of a regular file. */
+    boolean etagIsGitHash() {
+        return etag.matches("[0-9a-f]{40}");
+    }
 }

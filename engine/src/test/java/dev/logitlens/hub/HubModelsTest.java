@@ -141,6 +141,48 @@ class HubModelsTest {
         assertEquals(List.of(), server.requests());
     }
 
+    /** No size announced (no Content-Length): the git ETag checks the body, so the whole file is cached as before. */
+    @Test
+    void anUnsizedRegularFileIsCheckedByItsGitHash() throws IOException {
+        server.serveRegularFilesUnsized(0L);
+        Path snapshot = HubModels.resolve("gpt2", options(), DownloadProgress.NONE);
+        assertEquals(Files.readString(source.resolve("config.json")), Files.readString(snapshot.resolve("config.json")));
+    }
+
+    /** No size announced and a body cut short or padded: refused and deleted, never cached as complete. */
+    @Test
+    void anUnsizedBodyThatIsCutOrPaddedIsNeverCached() throws IOException {
+        for (long extra : new long[] {-5, 7}) {
+            server.serveRegularFilesUnsized(extra);
+            HubException bad = assertThrows(HubException.class, () -> HubModels.resolve("gpt2", options(), DownloadProgress.NONE));
+            assertEquals(HubException.Reason.CORRUPT, bad.reason());
+            assertTrue(bad.getMessage().contains("config.json") && bad.getMessage().contains("its git hash is"), bad.getMessage());
+            assertFalse(Files.exists(repoFolder().resolve("snapshots")) && hasConfig(), "no config.json in a snapshot");
+        }
+        server.serveRegularFilesUnsized(0L);
+        assertTrue(Files.exists(HubModels.resolve("gpt2", options(), DownloadProgress.NONE).resolve("config.json")),
+                "a later good download succeeds");
+    }
+
+    /** An endless unsized body stops at the documented cap instead of filling the disk. */
+    @Test
+    void anEndlessUnsizedBodyStopsAtTheCap() throws IOException {
+        server.serveRegularFilesUnsized(BlobDownloader.MAX_UNANNOUNCED_BYTES + (1 << 20));
+        HubException endless = assertThrows(HubException.class, () -> HubModels.resolve("gpt2", options(), DownloadProgress.NONE));
+        assertEquals(HubException.Reason.CORRUPT, endless.reason());
+        assertTrue(endless.getMessage().contains("does not announce"), endless.getMessage());
+        try (Stream<Path> blobs = Files.list(repoFolder().resolve("blobs"))) {
+            assertEquals(List.of(), blobs.filter(p -> p.getFileName().toString().endsWith(".incomplete")).toList(),
+                    "the oversized partial file is deleted");
+        }
+    }
+
+    private boolean hasConfig() throws IOException {
+        try (Stream<Path> snapshots = Files.list(repoFolder().resolve("snapshots"))) {
+            return snapshots.anyMatch(s -> Files.exists(s.resolve("config.json")));
+        }
+    }
+
     @Test
     void aDroppedConnectionLeavesIncompleteAndTheNextCallResumesWithRange() throws IOException {
         server.dropNextDownloadAfter(10_000);

@@ -77,6 +77,7 @@ public final class HubTestServer implements AutoCloseable {
     private final Queue<Fault> faults = new ConcurrentLinkedQueue<>();
     private volatile String requiredToken;
     private volatile boolean ignoreRange;
+    private volatile Long unsizedExtra; // null: regular files have lengths
     private volatile boolean corrupt;
 
     private HubTestServer() throws IOException {
@@ -139,6 +140,16 @@ public final class HubTestServer implements AutoCloseable {
     /** Whether the CDN answers range requests with the whole file (200), as some servers do. */
     public void ignoreRange(boolean ignore) {
         ignoreRange = ignore;
+    }
+
+    /**
+     * Regular (non-LFS) files without any length: no {@code Content-Length} on {@code HEAD} or {@code GET}, the body
+     * ending when the connection closes. {@code extraBytes} changes that body: 0 sends the file, a negative count cuts
+     * that many bytes off its end, a positive one appends that many zero bytes (a large count: an endless body).
+     * {@code null} turns the mode off.
+     */
+    public void serveRegularFilesUnsized(Long extraBytes) {
+        unsizedExtra = extraBytes;
     }
 
     /** Whether the CDN flips one byte in the middle of every body it sends. */
@@ -292,7 +303,30 @@ public final class HubTestServer implements AutoCloseable {
                     "ETag", "W/\"redirect-" + hosted.etag().substring(0, 8) + "\""), new byte[0]);
             return;
         }
+        Long extra = unsizedExtra;
+        if (extra != null) {
+            sendUnsized(out, request, Map.of("ETag", "\"" + hosted.etag() + "\"", "X-Repo-Commit", repo.commit()),
+                    hosted.bytes(), extra);
+            return;
+        }
         serveBytes(out, request, hosted.bytes(), Map.of("ETag", "\"" + hosted.etag() + "\"", "X-Repo-Commit", repo.commit()), null);
+    }
+
+    /** 200 without Content-Length: the body is {@code bytes} changed by {@code extra} (see serveRegularFilesUnsized), then close. */
+    private static void sendUnsized(OutputStream out, Request request, Map<String, String> headers, byte[] bytes, long extra)
+            throws IOException {
+        StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+        head.append("Connection: close\r\n\r\n");
+        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+        if (!request.method().equals("HEAD")) {
+            out.write(bytes, 0, (int) Math.max(0, bytes.length + Math.min(0, extra)));
+            byte[] zeros = new byte[1 << 16];
+            for (long left = Math.max(0, extra); left > 0; left -= zeros.length) {
+                out.write(zeros, 0, (int) Math.min(zeros.length, left));
+            }
+        }
+        out.flush();
     }
 
     private void serveBytes(OutputStream out, Request request, byte[] bytes, Map<String, String> headers, Fault fault)
