@@ -10,11 +10,13 @@ import picocli.CommandLine.Option;
 final class KernelOptions {
 
     @Option(names = "--kernel", paramLabel = "KERNEL",
-            description = "auto (jvm on the CPU, native on CUDA), native (ggml) or jvm (Vector API) (default: ${DEFAULT-VALUE}).")
+            description = "auto (per input: native below 4096 positions x layers, jvm above; native on CUDA and at a reduced"
+                    + " precision), native (ggml) or jvm (Vector API) (default: auto).")
     KernelChoice kernel = KernelChoice.AUTO;
 
     @Option(names = "--precision", paramLabel = "TYPE",
-            description = "W_U precision of the native kernel: F32, F16, BF16 or Q8_0 (default: ${DEFAULT-VALUE}; not F32 needs --kernel native).")
+            description = "W_U precision of the native kernel: F32, F16, BF16 or Q8_0 (default: ${DEFAULT-VALUE}; any but F32 runs"
+                    + " the native kernel, which --kernel jvm refuses).")
     ProjectionPrecision precision = ProjectionPrecision.F32;
 
     @Option(names = "--no-affine", description = "Decode rows normalised without ln_f's gain and bias.")

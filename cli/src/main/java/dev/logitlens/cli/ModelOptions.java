@@ -44,7 +44,7 @@ final class ModelOptions {
         threads = n;
     }
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", paramLabel = "NAME", description = "cpu or cuda (default: cpu).")
     Backend backend = Backend.CPU;
 
     /** The model's local path; {@code --model} is required. A model name is resolved through the cache, downloading if needed. */
