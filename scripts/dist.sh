@@ -6,7 +6,9 @@
 #                                           libraries (liblogitlens, ggml and its CPU variants) inside
 #   logitlens-<version>/lib/logitlens.aot   the JDK start-up cache, recorded with that runtime (+ its size)
 #   logitlens-<version>/LICENSE, THIRD-PARTY-NOTICES.md, README.md
-# Needs a JDK 25 (scripts/java-home.sh) and the build tools of scripts/install-deps.sh. Usage: scripts/dist.sh
+# Needs a JDK 25 (scripts/java-home.sh) and the build tools of scripts/install-deps.sh.
+# Usage: scripts/dist.sh [--no-build]   (--no-build: package cli/target/logitlens.jar as it is, e.g. right after
+# the test command built it)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,14 +21,18 @@ arch=$(uname -m)
 name="logitlens-$version"
 tarball="dist/$name-linux-$arch.tar.gz"
 
-mkdir -p build
-echo "dist: building the jar (mvn package; log in build/dist-build.log) ..." >&2
-if ! mvn -B -ntp -DskipTests -pl cli -am package >build/dist-build.log 2>&1; then
-    tail -n 40 build/dist-build.log >&2
-    echo "dist: the build failed; the whole log is build/dist-build.log" >&2
-    exit 1
-fi
 jar=cli/target/logitlens.jar
+if [ "${1:-}" = --no-build ]; then
+    [ -f "$jar" ] || { echo "dist: --no-build, but there is no $jar (run mvn package)" >&2; exit 1; }
+else
+    mkdir -p build
+    echo "dist: building the jar (mvn package; log in build/dist-build.log) ..." >&2
+    if ! mvn -B -ntp -DskipTests -pl cli -am package >build/dist-build.log 2>&1; then
+        tail -n 40 build/dist-build.log >&2
+        echo "dist: the build failed; the whole log is build/dist-build.log" >&2
+        exit 1
+    fi
+fi
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/logitlens-dist.XXXXXX")
 trap 'rm -rf "$stage"' EXIT

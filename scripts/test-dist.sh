@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Tests the distribution tarball (scripts/dist.sh): builds it, unpacks it into an empty temporary folder and
-# runs its bin/logitlens with an environment that has no JAVA_HOME and no java on PATH (only the few
-# tools the launcher calls); the lens must be byte for byte the jar's own, run by the JDK. Ends with the
-# line "N passed, N failed". Run by scripts/test.sh.
+# Tests the distribution tarball: makes it with scripts/dist.sh --no-build from the jar the test command has
+# just built, unpacks it into an empty temporary folder and runs its bin/logitlens with an environment that has
+# no JAVA_HOME and no java on PATH (only the few tools the launcher calls); the lens must be byte for byte the
+# jar's own, run by the JDK. Ends with the line "N passed, N failed". Run by scripts/test.sh.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,7 +14,7 @@ check() { # check "what" command...
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 JAVA_HOME=$(scripts/java-home.sh) || exit 1
 
-scripts/dist.sh >"$tmp/dist.log" 2>&1 || { cat "$tmp/dist.log"; echo "dist: 0 passed, 1 failed"; exit 1; }
+scripts/dist.sh --no-build >"$tmp/dist.log" 2>&1 || { cat "$tmp/dist.log"; echo "dist: 0 passed, 1 failed"; exit 1; }
 tarball=$(sed -n 's/^dist: \(dist\/[^ ]*\.tar\.gz\) .*/\1/p' "$tmp/dist.log")
 check "dist.sh names its tarball" test -f "$tarball"
 tail -n 1 "$tmp/dist.log"

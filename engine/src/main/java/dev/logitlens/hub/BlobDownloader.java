@@ -261,9 +261,10 @@ final class BlobDownloader {
                     + " bytes, not " + meta.size() + "; run again");
         }
         if (meta.size() < 0 && !meta.etagIsSha256()) {
-            String reason = !meta.etagIsGitHash() ? "the hub announced neither its size nor a hash to check it by"
-                    : gitBlobHash(partial).equals(meta.etag()) ? null
-                    : "its git hash is " + gitBlobHash(partial) + ", not the announced " + meta.etag() + " (the hub sent no size)";
+            String gitHash = meta.etagIsGitHash() ? gitBlobHash(partial) : null;
+            String reason = gitHash == null ? "the hub announced neither its size nor a hash to check it by"
+                    : gitHash.equals(meta.etag()) ? null
+                    : "its git hash is " + gitHash + ", not the announced " + meta.etag() + " (the hub sent no size)";
             if (reason != null) {
                 Files.deleteIfExists(partial);
                 throw new HubException(Reason.CORRUPT, "the download of " + file + " of " + repo.repoId() + " cannot be trusted: "

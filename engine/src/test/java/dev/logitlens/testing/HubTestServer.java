@@ -315,10 +315,7 @@ public final class HubTestServer implements AutoCloseable {
     /** 200 without Content-Length: the body is {@code bytes} changed by {@code extra} (see serveRegularFilesUnsized), then close. */
     private static void sendUnsized(OutputStream out, Request request, Map<String, String> headers, byte[] bytes, long extra)
             throws IOException {
-        StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\n");
-        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        head.append("Connection: close\r\n\r\n");
-        out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.write(head(200, headers, -1));
         if (!request.method().equals("HEAD")) {
             out.write(bytes, 0, (int) Math.max(0, bytes.length + Math.min(0, extra)));
             byte[] zeros = new byte[1 << 16];
@@ -372,10 +369,13 @@ public final class HubTestServer implements AutoCloseable {
         out.flush();
     }
 
+    /** A response head; {@code contentLength} −1 sends none (the body then ends when the connection closes). */
     private static byte[] head(int status, Map<String, String> headers, long contentLength) {
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
         headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        head.append("Content-Length: ").append(contentLength).append("\r\n");
+        if (contentLength >= 0) {
+            head.append("Content-Length: ").append(contentLength).append("\r\n");
+        }
         head.append("Connection: close\r\n\r\n");
         return head.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
