@@ -27,6 +27,7 @@ final class KernelOptions {
         return LensSettings.defaults()
                 .withBackend(model.backend)
                 .withThreads(model.threads)
+                .withCheckWeights(model.checkWeights)
                 .withKernel(kernel)
                 .withPrecision(precision)
                 .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);

@@ -34,6 +34,10 @@ public final class LogitLensCli {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
 
+    @CommandLine.Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "On failure, print the stack trace after the one-line message.")
+    boolean debug;
+
     /** The environment variables the commands read (HF_HOME, HF_ENDPOINT, ...): the process's, or a test's. */
     private final Map<String, String> environment;
 
@@ -59,7 +63,7 @@ public final class LogitLensCli {
             preload();
         }
         CommandLine cli = commandLine(System.getenv(), first);
-        int status = cli.execute(args);
+        int status = execute(cli, args);
         LogitLensCli root = cli.getCommand();
         if (root.finishedTimings != null) {
             root.finishedTimings.stop(Timings.Phase.CLOSE, root.finishedAt);
@@ -114,7 +118,7 @@ public final class LogitLensCli {
 
     /** Runs the command line and returns the exit code (used by the tests, which must not exit). */
     public static int run(String... args) {
-        return commandLine(System.getenv(), args.length > 0 ? args[0] : null).execute(args);
+        return execute(commandLine(System.getenv(), args.length > 0 ? args[0] : null), args);
     }
 
     /** Like {@link #run(String...)}, printing to the given writers. */
@@ -127,7 +131,7 @@ public final class LogitLensCli {
         CommandLine cli = commandLine(environment, args.length > 0 ? args[0] : null);
         cli.setOut(out);
         cli.setErr(err);
-        return cli.execute(args);
+        return execute(cli, args);
     }
 
     /** The environment variables of the command line that {@code spec} (a command or a mixin's command) belongs to. */
@@ -176,18 +180,43 @@ public final class LogitLensCli {
             command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for the options.");
             return EXIT_USAGE;
         });
-        cli.setExecutionExceptionHandler((e, command, parsed) -> {
-            command.getErr().println(command.getColorScheme().errorText("logitlens: " + TerminalText.escape(describe(e))));
-            if (Boolean.getBoolean("logitlens.debug")) {
-                e.printStackTrace(command.getErr());
-            }
-            return EXIT_FAILURE;
-        });
+        cli.setExecutionExceptionHandler((e, command, parsed) -> fail(command, e));
         return cli;
+    }
+
+    /**
+     * Runs the command line. Picocli hands a command's exceptions to the handler above but lets an {@link Error}
+     * through ({@link OutOfMemoryError}, {@link StackOverflowError}, a {@link LinkageError} from the native
+     * libraries): those become the same one line and exit 1, never a stack trace (that only with {@code --debug}).
+     */
+    private static int execute(CommandLine cli, String[] args) {
+        try {
+            return cli.execute(args);
+        } catch (Error e) {
+            return fail(cli, e);
+        }
+    }
+
+    /** One line on stderr, the stack trace after it with {@code --debug}; exit 1. */
+    private static int fail(CommandLine command, Throwable e) {
+        PrintWriter err = command.getErr();
+        err.println(command.getColorScheme().errorText("logitlens: " + TerminalText.escape(describe(e))));
+        if (((LogitLensCli) command.getCommandSpec().root().userObject()).debug) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return EXIT_FAILURE;
     }
 
     private static String describe(Throwable e) {
         Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+        if (cause instanceof OutOfMemoryError) {
+            return "the JVM ran out of memory (" + cause.getMessage() + "): give it more with JAVA_TOOL_OPTIONS=-Xmx<size>,"
+                    + " or a smaller input";
+        }
+        if (cause instanceof StackOverflowError) {
+            return "the JVM ran out of stack (an input nested too deeply?)";
+        }
         String message = cause.getMessage();
         if (message == null || message.isBlank()) {
             return cause.getClass().getSimpleName();

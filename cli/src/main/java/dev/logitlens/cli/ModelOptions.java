@@ -47,6 +47,11 @@ final class ModelOptions {
     @Option(names = "--backend", paramLabel = "NAME", description = "cpu or cuda (default: cpu).")
     Backend backend = Backend.CPU;
 
+    @Option(names = "--check-weights",
+            description = "Read every weight once when the model opens and refuse NaN or Inf, naming the tensors (about 0.2 s"
+                    + " for GPT-2 small; off by default: a run that meets NaN or Inf fails anyway and then names them).")
+    boolean checkWeights;
+
     /** The model's local path; {@code --model} is required. A model name is resolved through the cache, downloading if needed. */
     Path modelPath() {
         if (model == null) {

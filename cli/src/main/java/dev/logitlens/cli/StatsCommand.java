@@ -72,12 +72,11 @@ final class StatsCommand implements Callable<Integer> {
             ProgressLine progress = new ProgressLine(err, progressMode);
             long[] done = {0, 0, 0}; // documents, bytes, tokens
             corpus.forEach(document -> {
-                int[] tokens = documents.tokens(document);
-                documents.run(tokens, (window, lens) ->
+                DocumentLens.Summary ran = documents.run(document, (window, lens) ->
                         statistics.add(lens, window.emitFrom(), window.length(), texts::byteLength));
                 done[0]++;
                 done[1] += document.size();
-                done[2] += tokens.length;
+                done[2] += ran.tokens();
                 progress.update("stats", (int) done[0], size.documents(), done[1], size.bytes(), done[2], done[0] == size.documents());
             });
             progress.finish();

@@ -11,8 +11,14 @@ final class CliProcess {
 
     /** The java command that runs {@code logitlens args...} with this test JVM's classpath and native libraries. */
     static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /** Like {@link #command(String...)}, with these JVM options (e.g. {@code -Xmx64m}). */
+    static List<String> command(List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("no java command")));
+        command.addAll(jvmOptions);
         command.add("--enable-native-access=ALL-UNNAMED");
         command.add("--add-modules");
         command.add("jdk.incubator.vector");

@@ -41,11 +41,36 @@ class NonFiniteWeightsCliTest {
                 Run run = cli("run", "--model", model.toString(), "--tokens", "1,2,3", "--kernel", kernel, "--format", format);
                 assertEquals(1, run.exit(), run.out() + run.err());
                 assertTrue(run.err().contains("NaN first at layer 1"), run.err());
+                assertTrue(run.err().contains("1 tensor holds NaN or Inf: NaN in blk.0.ffn_up.weight (element 3)"), run.err());
                 assertFalse(run.out().contains("NaN"), run.out());
             }
         }
         Run residuals = cli("residuals", "--model", model.toString(), "--tokens", "1,2,3", "--out", dir.resolve("r.npy").toString());
         assertEquals(1, residuals.exit(), residuals.err());
+        assertTrue(residuals.err().contains("NaN in blk.0.ffn_up.weight (element 3)"), residuals.err());
+    }
+
+    @Test
+    void checkWeightsRefusesTheModelAtOpenNamingEveryTensor() throws IOException {
+        CanonicalWeights weights = TinyGpt2.generate(CONFIG, 7, 2, false);
+        weights.get("blk.1.attn_qkv.weight")[10] = Float.NEGATIVE_INFINITY;
+        weights.get("output_norm.bias")[0] = Float.NaN;
+        Path model = new GgufWriter(weights).write(dir.resolve("two.gguf"));
+        for (String[] command : new String[][] {
+                {"run", "--tokens", "1,2,3"},
+                {"residuals", "--tokens", "1,2,3", "--out", dir.resolve("r.npy").toString()}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command),
+                    java.util.stream.Stream.of("--model", model.toString(), "--check-weights")).toArray(String[]::new);
+            Run run = cli(args);
+            assertEquals(1, run.exit(), run.out() + run.err());
+            assertTrue(run.err().contains(model.toString()), run.err());
+            assertTrue(run.err().contains("2 tensors hold NaN or Inf: Inf in blk.1.attn_qkv.weight (element 10), "
+                    + "NaN in output_norm.bias (element 0)"), run.err());
+            assertFalse(run.err().contains("layer"), "refused before any forward pass: " + run.err());
+        }
+        Path clean = new GgufWriter(TinyGpt2.generate(CONFIG, 7, 2, false)).write(dir.resolve("clean.gguf"));
+        Run run = cli("run", "--model", clean.toString(), "--tokens", "1,2,3", "--check-weights", "--format", "csv");
+        assertEquals(0, run.exit(), run.err());
     }
 
     @Test
@@ -56,6 +81,7 @@ class NonFiniteWeightsCliTest {
             assertEquals(1, run.exit(), kernel + ": " + run.out() + run.err());
             assertTrue(run.err().contains("the unembedding W_U holds NaN or Inf"), run.err());
             assertTrue(run.err().contains("layer 0 (0 = the embeddings), position 0"), run.err());
+            assertTrue(run.err().contains("Inf in output.weight (element " + (5 * CONFIG.nEmbd() + 1) + ")"), run.err());
         }
     }
 }

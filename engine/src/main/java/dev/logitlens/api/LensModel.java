@@ -12,6 +12,7 @@ import dev.logitlens.lens.ProjectionKernel;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
+import dev.logitlens.model.NonFiniteWeights;
 import dev.logitlens.runtime.NativeModel;
 import dev.logitlens.runtime.NativeSession;
 import dev.logitlens.runtime.NativeLibrary;
@@ -111,13 +112,7 @@ public final class LensModel implements AutoCloseable {
         mark = timings.stop(Phase.LIBRARY_LOAD, mark);
         ModelWeights weights = ModelFiles.open(path);
         mark = timings.stop(Phase.MODEL_OPEN, mark);
-        NativeModel model;
-        try {
-            model = NativeModel.create(weights, settings.backend());
-        } catch (RuntimeException e) {
-            weights.close();
-            throw e;
-        }
+        NativeModel model = NativeModel.adopt(weights, settings.backend(), settings.checkWeights());
         try {
             NativeSession session = model.newSession(settings.threads());
             timings.stop(Phase.WEIGHT_UPLOAD, mark);
@@ -215,9 +210,14 @@ public final class LensModel implements AutoCloseable {
             timings.stop(Phase.FORWARD, mark);
             LogitLens lens = lensFor(tokens.length);
             lastKernel = describe(lens.kernel(), statistics);
-            return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
+            try {
+                return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
+            } catch (ArithmeticException e) { // non-finite logits: W_U holds NaN or Inf
+                throw new ArithmeticException(e.getMessage() + NonFiniteWeights.suspects(model.weights()));
+            }
         }
     }
+
 
     /** The lens of {@code text}, tokenised with GPT-2's byte-pair encoding ({@link #tokenize}), with {@link LensOptions#defaults()}. */
     public LensResult run(String text) {

@@ -25,10 +25,14 @@ import java.util.stream.Stream;
  *       its token ids in {@code tokens} (an array of integers, for models without GPT-2's vocabulary). Blank lines
  *       are skipped.</li>
  *   <li>Any other file: UTF-8 text, one document per line; blank lines are skipped.</li>
- *   <li>A folder: its {@code .txt} files (each file one document) and {@code .jsonl} files (as above), found
+ *   <li>A folder: its {@code .txt} files (each file one document, of any length: read a piece at a time when its
+ *       lens runs, never held whole) and {@code .jsonl} files (as above), found
  *       recursively, in the order of their relative paths; hidden files and folders are skipped, other files
  *       ignored ({@link #ignoredFiles()}).</li>
  * </ul>
+ *
+ * A line of a {@code .jsonl} or line-per-document file is at most {@value #MAX_LINE_BYTES} bytes (64 MiB); longer
+ * documents belong in the {@code .txt} files of a folder.
  *
  * Everything is streamed: a corpus larger than memory is fine. Bad input (invalid UTF-8, a line that is not
  * JSON, a missing field) raises a {@link CorpusException} naming the file and line.
@@ -44,6 +48,9 @@ public final class Corpus {
     /** The corpus's size, from a full read. */
     public record Summary(int documents, long bytes) {
     }
+
+    /** The longest line of a {@code .jsonl} or line-per-document file, in bytes: longer is a {@link CorpusException}. */
+    public static final int MAX_LINE_BYTES = 64 << 20;
 
     private final Path input;
     private final String textField;
@@ -125,10 +132,13 @@ public final class Corpus {
         return text.toString();
     }
 
-    /** Reads everything once: validates the corpus and counts its documents and bytes. */
+    /** Reads everything once: validates the corpus (text files a piece at a time) and counts its documents and bytes. */
     public Summary scan() throws IOException {
         long[] totals = new long[2];
         forEach(document -> {
+            if (document.textFile() != null) {
+                Utf8File.validate(document.textFile().path(), document.source());
+            }
             totals[0]++;
             totals[1] += document.size();
         });
@@ -153,11 +163,8 @@ public final class Corpus {
                         handler.accept(new Document(index[0]++, label + ":" + number, line, null));
                     }
                 });
-            } else {
-                String text = decode(Files.readAllBytes(file), label);
-                if (!text.isBlank()) {
-                    handler.accept(new Document(index[0]++, label, text, null));
-                }
+            } else if (!Utf8File.isBlank(file, label)) {
+                handler.accept(new Document(index[0]++, label, null, null, new Document.TextFile(file, Files.size(file))));
             }
         }
     }
@@ -213,9 +220,12 @@ public final class Corpus {
                     handler.accept(decodeLine(line, label, ++number), number);
                     line.reset();
                     pending = false;
-                } else {
+                } else if (line.size() < MAX_LINE_BYTES) {
                     line.write(b);
                     pending = true;
+                } else {
+                    throw new CorpusException(label + ":" + (number + 1) + ": a line longer than " + (MAX_LINE_BYTES >> 20)
+                            + " MiB; put long documents in the .txt files of a folder (each file one document, read a piece at a time)");
                 }
             }
             if (pending) {
@@ -231,14 +241,6 @@ public final class Corpus {
             return Utf8.decode(bytes, 0, length);
         } catch (CharacterCodingException e) {
             throw new CorpusException(label + ":" + number + ": not valid UTF-8", e);
-        }
-    }
-
-    private static String decode(byte[] bytes, String label) throws CorpusException {
-        try {
-            return Utf8.decode(bytes, 0, bytes.length);
-        } catch (CharacterCodingException e) {
-            throw new CorpusException(label + ": not valid UTF-8", e);
         }
     }
 }

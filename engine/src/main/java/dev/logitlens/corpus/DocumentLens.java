@@ -7,11 +7,11 @@ import dev.logitlens.tokenizer.Gpt2Tokenizer;
 
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The lens of whole documents: text → tokens (GPT-2's BPE, {@code <|endoftext|>} first on request) → windows
- * ({@link Windows}) → one lens run per window, each window's last position told its true next token.
+ * ({@link Windows}) → one lens run per window, each window's last position told its true next token. A document is
+ * streamed: its tokens are read as the windows need them, so a long text file is never held whole.
  */
 public final class DocumentLens {
 
@@ -58,43 +58,89 @@ public final class DocumentLens {
         this.options = options;
     }
 
-    /** The document's tokens, validated against the model's vocabulary. */
-    public int[] tokens(Document document) throws CorpusException {
-        int[] ids;
-        if (document.text() != null) {
+    /** What one document's lens ran over. */
+    public record Summary(int tokens, int windows) {
+    }
+
+    /**
+     * Runs the lens over every window of the document, in order. The tokens are read as the windows need them: a text
+     * file is tokenised a piece at a time, and at most a window and a piece of tokens are held.
+     */
+    public Summary run(Document document, WindowHandler handler) throws IOException {
+        try (TokenSource tokens = tokens(document)) {
+            return run(tokens, document.source(), handler);
+        }
+    }
+
+    /** The document's tokens, given ids validated against the model's vocabulary, {@code <|endoftext|>} first on request. */
+    private TokenSource tokens(Document document) throws IOException {
+        TokenSource ids;
+        if (document.tokens() != null) {
+            int vocab = model.config().nVocab();
+            int[] given = document.tokens();
+            for (int i = 0; i < given.length; i++) {
+                if (given[i] >= vocab) {
+                    throw new CorpusException(document.source() + ": token id " + given[i] + " at position " + i
+                            + " is outside the model's vocabulary [0, " + vocab + ")");
+                }
+            }
+            ids = TokenSource.of(given);
+        } else {
             if (!gpt2Vocabulary) {
                 throw new CorpusException(document.source() + " is text, but the model's vocabulary (" + model.config().nVocab()
                         + " tokens) is not GPT-2's: give token ids in a JSONL \"tokens\" field");
             }
-            ids = new Gpt2Tokenizer().encode(document.text());
-        } else {
-            ids = document.tokens();
-            int vocab = model.config().nVocab();
-            for (int i = 0; i < ids.length; i++) {
-                if (ids[i] >= vocab) {
-                    throw new CorpusException(document.source() + ": token id " + ids[i] + " at position " + i
-                            + " is outside the model's vocabulary [0, " + vocab + ")");
-                }
-            }
+            ids = document.text() != null
+                    ? TokenSource.of(new Gpt2Tokenizer().encode(document.text()))
+                    : new TextFileTokens(document.textFile().path(), document.source());
         }
-        if (!prependBos) {
-            return ids;
-        }
-        int[] withBos = new int[ids.length + 1];
-        withBos[0] = Gpt2Tokenizer.END_OF_TEXT;
-        System.arraycopy(ids, 0, withBos, 1, ids.length);
-        return withBos;
+        return prependBos ? TokenSource.prepend(Gpt2Tokenizer.END_OF_TEXT, ids) : ids;
     }
 
-    /** Runs the lens over every window of {@code tokens} ({@code [T]}, T ≥ 1); returns the windows. */
-    public List<Windows.Window> run(int[] tokens, WindowHandler handler) throws IOException {
-        List<Windows.Window> windows = Windows.plan(tokens.length, windowSize, stride);
-        for (Windows.Window window : windows) {
-            int end = window.start() + window.length();
-            int[] windowTokens = Arrays.copyOfRange(tokens, window.start(), end);
-            int following = end < tokens.length ? tokens[end] : -1;
+    /**
+     * The windows of {@link Windows}, planned as the tokens arrive: before each window, tokens are read until the
+     * buffer holds the window and the token after it, or the document has ended.
+     */
+    private Summary run(TokenSource source, String label, WindowHandler handler) throws IOException {
+        int[] buffer = new int[windowSize + 1 + READ_TOKENS]; // [window + 1 + a read]: document positions [base, base + held)
+        long base = 0;
+        int held = 0;
+        boolean ended = false;
+        Windows.Window window = null;
+        int windows = 0;
+        while (true) {
+            long start = Windows.nextStart(window, stride);
+            int drop = (int) Math.min(start - base, held);       // positions before the window are done with
+            System.arraycopy(buffer, drop, buffer, 0, held - drop);
+            held -= drop;
+            base += drop;
+            while (!ended && base + held < start + windowSize + 1) {
+                int n = source.read(buffer, held, buffer.length - held);
+                ended = n < 0;
+                held += Math.max(n, 0);
+            }
+            long available = base + held;
+            if (available > Integer.MAX_VALUE) {
+                throw new CorpusException(label + ": more than " + Integer.MAX_VALUE + " tokens");
+            }
+            // until the end is seen, any length past the window's end plans the same window: a full one, not the last
+            int tokens = ended ? (int) available : (int) (start + windowSize + 1);
+            if (tokens == 0) {
+                throw new CorpusException(label + ": no tokens");
+            }
+            window = Windows.next(window, tokens, windowSize, stride);
+            if (window == null) {
+                return new Summary(tokens, windows);
+            }
+            int from = (int) (window.start() - base);
+            int[] windowTokens = Arrays.copyOfRange(buffer, from, from + window.length()); // [length]
+            int end = from + window.length();
+            int following = end < held ? buffer[end] : -1;
             handler.accept(window, model.run(windowTokens, following, options));
+            windows++;
         }
-        return windows;
     }
+
+    /** Tokens read from the source at a time, at most. */
+    private static final int READ_TOKENS = 1 << 16;
 }

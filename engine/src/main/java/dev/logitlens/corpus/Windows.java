@@ -43,14 +43,30 @@ public final class Windows {
             throw new IllegalArgumentException("the stride must be between 1 and the window size " + size + ", not " + stride);
         }
         List<Window> windows = new ArrayList<>();
-        int previousEnd = 0;
-        for (int start = 0; ; start += stride) {
-            int end = Math.min(start + size, tokens);
-            windows.add(new Window(windows.size(), start, end - start, previousEnd - start));
-            if (end == tokens) {
-                return windows;
-            }
-            previousEnd = end;
+        for (Window window = next(null, tokens, size, stride); window != null; window = next(window, tokens, size, stride)) {
+            windows.add(window);
         }
+        return windows;
+    }
+
+    /**
+     * The window after {@code previous} ({@code null}: the first) in a document of {@code tokens} tokens, or
+     * {@code null} when {@code previous} reached the end. A reader that streams a document can pass any
+     * {@code tokens} greater than {@code nextStart(previous, stride) + size} while it has not yet seen the end: the
+     * window is then full, and not the last.
+     */
+    public static Window next(Window previous, int tokens, int size, int stride) {
+        int previousEnd = previous == null ? 0 : previous.start() + previous.length();
+        if (previous != null && previousEnd >= tokens) {
+            return null;
+        }
+        int start = nextStart(previous, stride);
+        int end = (int) Math.min((long) start + size, tokens);
+        return new Window(previous == null ? 0 : previous.index() + 1, start, end - start, previousEnd - start);
+    }
+
+    /** Document position of the first token of the window after {@code previous} ({@code null}: the first). */
+    public static int nextStart(Window previous, int stride) {
+        return previous == null ? 0 : Math.addExact(previous.start(), stride);
     }
 }

@@ -4,7 +4,6 @@ import dev.logitlens.api.LensModel;
 import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.Document;
 import dev.logitlens.corpus.DocumentLens;
-import dev.logitlens.corpus.Windows;
 import dev.logitlens.io.AtomicFile;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.model.Gpt2Config;
@@ -24,7 +23,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -267,13 +265,12 @@ public final class LensDump {
 
     /** Runs the lens over one document's windows into the shard; returns its token count. */
     private int addDocument(Document document, DocumentLens lens, Shard shard) throws IOException {
-        int[] tokens = lens.tokens(document);
         int rowsBefore = shard.rows.size();
-        List<Windows.Window> windows = lens.run(tokens, (window, result) ->
+        DocumentLens.Summary ran = lens.run(document, (window, result) ->
                 shard.rows.add(result, document.index(), window.index(), window.start(), window.emitFrom(), window.length(),
                         settings.layers()));
-        shard.addDocument(document, tokens.length, windows.size(), shard.rows.size() - rowsBefore);
-        return tokens.length;
+        shard.addDocument(document, ran.tokens(), ran.windows(), shard.rows.size() - rowsBefore);
+        return ran.tokens();
     }
 
     /** The rows and document list of the shard being filled. */

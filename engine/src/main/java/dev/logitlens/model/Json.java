@@ -108,7 +108,8 @@ public final class Json {
 
     /**
      * Writes {@code value} as compact JSON. Accepts what {@link #parse} returns, plus any
-     * {@link Number} (finite), {@link Map} with string keys and {@link Iterable}.
+     * {@link Number}, {@link Map} with string keys and {@link Iterable}. JSON has no NaN or infinity: a non-finite
+     * number is written as {@code null}, so that writing never fails on a value (the dump's rows follow the same rule).
      */
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
@@ -121,8 +122,8 @@ public final class Json {
             case null -> out.append("null");
             case String s -> writeString(s, out);
             case Boolean b -> out.append(b);
-            case Double d -> out.append(finite(d, d));
-            case Float f -> out.append(finite(f.doubleValue(), f));
+            case Double d -> out.append(Double.isFinite(d) ? d : null);
+            case Float f -> out.append(Float.isFinite(f) ? f : null);
             case Number n -> out.append(n);
             case Map<?, ?> map -> {
                 out.append('{');
@@ -155,13 +156,6 @@ public final class Json {
             }
             default -> throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
         }
-    }
-
-    private static Object finite(double d, Object original) {
-        if (!Double.isFinite(d)) {
-            throw new IllegalArgumentException("JSON has no representation for " + d);
-        }
-        return original;
     }
 
     private static void writeString(String s, StringBuilder out) {

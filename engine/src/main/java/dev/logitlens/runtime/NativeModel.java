@@ -1,5 +1,8 @@
 package dev.logitlens.runtime;
 
+import dev.logitlens.model.NonFiniteWeights;
+import java.io.IOException;
+
 import dev.logitlens.bindings.LogitLensNative;
 import dev.logitlens.bindings.ll_hparams;
 import dev.logitlens.bindings.ll_tensor_desc;
@@ -31,6 +34,22 @@ public final class NativeModel implements AutoCloseable {
         this.weights = weights;
         this.backend = backend;
         this.handle = handle;
+    }
+
+    /**
+     * Like {@link #create}, first refusing NaN or Inf in the weights when {@code checkWeights}
+     * ({@link NonFiniteWeights#require}); takes the weights in every case: they are closed if this fails.
+     */
+    public static NativeModel adopt(ModelWeights weights, Backend backend, boolean checkWeights) throws IOException {
+        try {
+            if (checkWeights) {
+                NonFiniteWeights.require(weights);
+            }
+            return create(weights, backend);
+        } catch (IOException | RuntimeException | Error e) {
+            weights.close();
+            throw e;
+        }
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.logitlens.runtime;
 
+import dev.logitlens.model.NonFiniteWeights;
+
 import dev.logitlens.bindings.LogitLensNative;
 import dev.logitlens.model.Gpt2Config;
 
@@ -55,7 +57,14 @@ public final class NativeSession implements AutoCloseable {
             int status = LogitLensNative.ll_forward(session, ids, tokens.length, flags,
                     residual, residual.byteSize() / Float.BYTES,
                     mid, withMid ? mid.byteSize() / Float.BYTES : 0, error);
-            NativeCall.check(status, error, "forward pass failed");
+            try {
+                NativeCall.check(status, error, "forward pass failed");
+            } catch (NativeException e) {
+                if (e.status() != NativeStatus.NONFINITE) {
+                    throw e;
+                }
+                throw new NativeException(e.status(), e.getMessage() + NonFiniteWeights.suspects(model.weights()));
+            }
         }
     }
 

@@ -75,6 +75,30 @@ public final class Gpt2Tokenizer {
         }
     }
 
+    /**
+     * Where a text may be cut so that encoding its two parts on their own gives the tokens of the whole: the index
+     * of the last single space or newline of {@code text} with a character that is not white space on each side, or
+     * −1 when there is none. The cut goes before that space or newline. Why it is safe: GPT-2's pre-tokeniser (the
+     * regex {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+}) never runs a
+     * piece on from a character that is not white space into the white space after it, the piece that starts at the
+     * space depends only on the text from there on, and byte-pair merges stay inside a piece. Used to encode a long
+     * text a piece at a time ({@code TextFileTokens}).
+     */
+    public static int lastSafeCut(CharSequence text) {
+        for (int i = text.length() - 2; i >= 1; i--) {
+            char c = text.charAt(i);
+            if ((c == ' ' || c == '\n') && !whiteSpace(text.charAt(i - 1)) && !whiteSpace(text.charAt(i + 1))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** White space by every definition the pre-tokeniser might use (Java's {@code \s}, Unicode's spaces). */
+    private static boolean whiteSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+    }
+
     /** The text of a token sequence; bytes that do not form valid UTF-8 become U+FFFD. */
     public String decode(int... ids) {
         return new String(bytes(ids), StandardCharsets.UTF_8);

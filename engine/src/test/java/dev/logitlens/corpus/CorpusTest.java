@@ -23,6 +23,14 @@ class CorpusTest {
     @TempDir
     Path dir;
 
+    private static String text(Document document) {
+        try {
+            return document.textFile() != null ? Files.readString(document.textFile().path()) : document.text();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static List<Document> read(Corpus corpus) throws IOException {
         List<Document> documents = new ArrayList<>();
         corpus.forEach(documents::add);
@@ -100,7 +108,8 @@ class CorpusTest {
         Corpus corpus = Corpus.open(root, "text");
         List<Document> documents = read(corpus);
         assertEquals(List.of("file a", "file z\nsecond line of the same document", "c1", "c2"),
-                documents.stream().map(Document::text).toList());
+                documents.stream().map(CorpusTest::text).toList());
+        assertEquals(new Document.TextFile(root.resolve("a.txt"), 6), documents.get(0).textFile(), "a .txt file is streamed");
         assertEquals("b/z.txt", documents.get(1).source());
         assertEquals("c.jsonl:2", documents.get(3).source());
         assertEquals(1, corpus.ignoredFiles());
