@@ -121,6 +121,11 @@ final class DumpCommand implements Callable<Integer> {
                         documentsDone.set(done);
                         progress.update("dump", done, documents, bytesDone, bytes, tokens, done == documents);
                     }
+
+                    @Override
+                    public void window(int done, int documents, long bytesDone, long bytes, long tokens) {
+                        progress.update("dump", done, documents, bytesDone, bytes, tokens, false);
+                    }
                 });
             } finally {
                 try {

@@ -73,7 +73,9 @@ final class StatsCommand implements Callable<Integer> {
             long[] done = {0, 0, 0}; // documents, bytes, tokens
             corpus.forEach(document -> {
                 DocumentLens.Summary ran = documents.run(document, (window, lens) ->
-                        statistics.add(lens, window.emitFrom(), window.length(), texts::byteLength));
+                        statistics.add(lens, window.emitFrom(), window.length(), texts::byteLength),
+                        (tokens, bytes) -> progress.update("stats", (int) done[0], size.documents(), done[1] + bytes, size.bytes(),
+                                done[2] + tokens, false));
                 done[0]++;
                 done[1] += document.size();
                 done[2] += ran.tokens();

@@ -25,6 +25,18 @@ public final class DocumentLens {
         void accept(Windows.Window window, LensResult lens) throws IOException;
     }
 
+    /** Hears how far a document's lens has got, after each window: for a progress line within a long document. */
+    @FunctionalInterface
+    public interface Progress {
+        /**
+         * @param tokens tokens of the document run through the lens so far
+         * @param bytes  bytes of a text file document read so far (0 for a document held in memory)
+         */
+        void advanced(int tokens, long bytes);
+
+        Progress NONE = (tokens, bytes) -> { };
+    }
+
     private final LensModel model;
     private final int windowSize;
     private final int stride;
@@ -67,8 +79,13 @@ public final class DocumentLens {
      * file is tokenised a piece at a time, and at most a window and a piece of tokens are held.
      */
     public Summary run(Document document, WindowHandler handler) throws IOException {
+        return run(document, handler, Progress.NONE);
+    }
+
+    /** Like {@link #run(Document, WindowHandler)}, telling {@code progress} after each window. */
+    public Summary run(Document document, WindowHandler handler, Progress progress) throws IOException {
         try (TokenSource tokens = tokens(document)) {
-            return run(tokens, document.source(), handler);
+            return run(tokens, document.source(), handler, progress);
         }
     }
 
@@ -101,7 +118,7 @@ public final class DocumentLens {
      * The windows of {@link Windows}, planned as the tokens arrive: before each window, tokens are read until the
      * buffer holds the window and the token after it, or the document has ended.
      */
-    private Summary run(TokenSource source, String label, WindowHandler handler) throws IOException {
+    private Summary run(TokenSource source, String label, WindowHandler handler, Progress progress) throws IOException {
         int[] buffer = new int[windowSize + 1 + READ_TOKENS]; // [window + 1 + a read]: document positions [base, base + held)
         long base = 0;
         int held = 0;
@@ -138,6 +155,7 @@ public final class DocumentLens {
             int following = end < held ? buffer[end] : -1;
             handler.accept(window, model.run(windowTokens, following, options));
             windows++;
+            progress.advanced(window.start() + window.length(), source.bytesRead());
         }
     }
 

@@ -70,6 +70,11 @@ final class TextFileTokens implements TokenSource {
     }
 
     @Override
+    public long bytesRead() {
+        return file.bytesRead();
+    }
+
+    @Override
     public void close() throws IOException {
         file.close();
     }

@@ -9,6 +9,11 @@ interface TokenSource extends Closeable {
     /** Reads up to {@code length} ids into {@code into[offset, offset + length)}; returns how many, or −1 at the end. */
     int read(int[] into, int offset, int length) throws IOException;
 
+    /** Bytes of the document's file read so far, for progress; 0 for a document held in memory. */
+    default long bytesRead() {
+        return 0;
+    }
+
     @Override
     default void close() throws IOException {
     }
@@ -44,6 +49,11 @@ interface TokenSource extends Closeable {
                     return 1;
                 }
                 return rest.read(into, offset, length);
+            }
+
+            @Override
+            public long bytesRead() {
+                return rest.bytesRead();
             }
 
             @Override

@@ -65,6 +65,11 @@ final class Utf8File implements Closeable {
         return true;
     }
 
+    /** Bytes of the file decoded so far. */
+    long bytesRead() {
+        return offset;
+    }
+
     /** Whether the file holds nothing but white space ({@link String#isBlank()}'s rule); reads no further than the first other character. */
     static boolean isBlank(Path file, String label) throws IOException {
         try (Utf8File reader = new Utf8File(file, label, 1 << 12)) {

@@ -14,6 +14,13 @@ public interface DumpProgress {
      */
     void document(int documentsDone, int documents, long bytesDone, long bytes, long tokensThisRun);
 
+    /**
+     * After each window of a document, with the document's tokens and bytes so far counted in (bytes only for a text
+     * file, read a piece at a time): a progress line that moves within a long document.
+     */
+    default void window(int documentsDone, int documents, long bytesDone, long bytes, long tokensThisRun) {
+    }
+
     /** After a shard's files are complete on disk. */
     default void shard(String name, int rows) {
     }

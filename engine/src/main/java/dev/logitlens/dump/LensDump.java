@@ -92,7 +92,8 @@ public final class LensDump {
             if (done.get(document.index())) {
                 skipped[0]++;
             } else {
-                int tokens = addDocument(document, lens, shard);
+                int tokens = addDocument(document, lens, shard, (documentTokens, documentBytes) -> progress.window(
+                        documentsDone[0], size.documents(), counters[0] + documentBytes, size.bytes(), counters[1] + documentTokens));
                 counters[1] += tokens;
                 if (shard.documents >= settings.shardDocuments() || shard.rows.size() >= settings.shardRows()) {
                     counters[2] += shard.write(progress);
@@ -264,11 +265,11 @@ public final class LensDump {
     // ---- documents ----
 
     /** Runs the lens over one document's windows into the shard; returns its token count. */
-    private int addDocument(Document document, DocumentLens lens, Shard shard) throws IOException {
+    private int addDocument(Document document, DocumentLens lens, Shard shard, DocumentLens.Progress progress) throws IOException {
         int rowsBefore = shard.rows.size();
         DocumentLens.Summary ran = lens.run(document, (window, result) ->
                 shard.rows.add(result, document.index(), window.index(), window.start(), window.emitFrom(), window.length(),
-                        settings.layers()));
+                        settings.layers()), progress);
         shard.addDocument(document, ran.tokens(), ran.windows(), shard.rows.size() - rowsBefore);
         return ran.tokens();
     }

@@ -5,9 +5,11 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
@@ -99,6 +101,7 @@ final class TensorTable {
      * is a copy of a tied unembedding: it is dropped and the weights report a tied unembedding.
      */
     ModelWeights build(Path file, String format, Arena arena) throws ModelFormatException {
+        refuseSharedBytes(file);
         List<TensorInfo> ordered = new ArrayList<>();
         for (String name : CanonicalTensors.required(config.nLayer())) {
             TensorInfo t = tensors.get(name);
@@ -113,6 +116,34 @@ final class TensorTable {
             ordered.add(output);
         }
         return new LoadedWeights(config, ordered, tied, file, format, arena);
+    }
+
+    /**
+     * Each tensor's data is its own: two tensors whose bytes overlap are a malformed file (safetensors forbids it; a
+     * GGUF writer never does it). The one exception is {@code output.weight} declared on exactly the bytes of
+     * {@code token_embd}: a tied unembedding, said the long way.
+     */
+    private void refuseSharedBytes(Path file) throws ModelFormatException {
+        List<Map.Entry<String, TensorInfo>> byAddress = new ArrayList<>(tensors.entrySet());
+        byAddress.sort(Comparator.<Map.Entry<String, TensorInfo>>comparingLong(e -> e.getValue().data().address())
+                .thenComparing(Map.Entry::getKey));
+        for (int i = 1; i < byAddress.size(); i++) {
+            String previousName = byAddress.get(i - 1).getKey();
+            String nextName = byAddress.get(i).getKey();
+            TensorInfo previous = byAddress.get(i - 1).getValue();
+            TensorInfo next = byAddress.get(i).getValue();
+            if (next.data().address() >= previous.data().address() + previous.data().byteSize()) {
+                continue;
+            }
+            boolean tiedAlias = next.data().address() == previous.data().address()
+                    && next.data().byteSize() == previous.data().byteSize()
+                    && Set.of(CanonicalTensors.OUTPUT, CanonicalTensors.TOKEN_EMBD)
+                            .equals(Set.of(previousName, nextName));
+            if (!tiedAlias) {
+                throw new ModelFormatException(file, "tensors " + foundAs.get(previousName) + " and " + foundAs.get(nextName)
+                        + " share bytes of the file: each tensor needs data of its own");
+            }
+        }
     }
 
     private static boolean sameContents(TensorInfo a, TensorInfo b) {

@@ -21,6 +21,7 @@ import java.util.SplittableRandom;
 
 import static dev.logitlens.testing.LensAssertions.assertSameResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A streamed document gives the windows of {@link Windows#plan} and, per window, the lens of its tokens. */
 class DocumentLensTest {
@@ -81,6 +82,16 @@ class DocumentLensTest {
                     assertSameResult(expected.get(i).lens(), actual.get(i).lens());
                 }
                 assertEquals(bos ? Gpt2Tokenizer.END_OF_TEXT : 464, actual.getFirst().lens().tokenId(0));
+
+                List<long[]> progress = new ArrayList<>(); // after each window: tokens, bytes
+                DocumentLens.Summary summary = lens.run(streamed, (window, result) -> { },
+                        (tokens, bytes) -> progress.add(new long[] {tokens, bytes}));
+                assertEquals(summary.windows(), progress.size());
+                assertEquals(summary.tokens(), progress.getLast()[0]);
+                assertEquals(Files.size(textFile), progress.getLast()[1], "a text file's bytes are all read at the end");
+                for (int i = 1; i < progress.size(); i++) {
+                    assertTrue(progress.get(i)[0] > progress.get(i - 1)[0], "tokens advance");
+                }
             }
         }
     }

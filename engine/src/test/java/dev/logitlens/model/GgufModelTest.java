@@ -151,6 +151,14 @@ class GgufModelTest {
     }
 
     @Test
+    void tensorsThatShareBytesAreRefused() throws IOException {
+        Path file = new GgufWriter(untied).withOffset("blk.0.attn_norm.weight", 0).write(dir.resolve("m.gguf"));
+        assertRejected(file, "tensors blk.0.attn_norm.weight and token_embd.weight share bytes of the file");
+        file = new GgufWriter(untied).withOffset("blk.1.ffn_up.bias", 0).withOffset("blk.1.ffn_down.bias", 0).write(dir.resolve("m.gguf"));
+        assertRejected(file, "share bytes of the file");
+    }
+
+    @Test
     void misalignedTensorOffset() throws IOException {
         Path file = new GgufWriter(untied).withOffset("blk.0.attn_qkv.bias", 4).write(dir.resolve("m.gguf"));
         assertRejected(file, "tensor blk.0.attn_qkv.bias has offset 4, not a multiple of the alignment 32");
