@@ -700,6 +700,16 @@ class ParquetWriterTest {
         int levels = ByteBuffer.wrap(samePage).order(ByteOrder.LITTLE_ENDIAN).getInt();
         assertEquals(1, samePage[4 + levels], "bit width of one entry");
 
+        // all distinct, with a dictionary well under the bound: it would only add the indices, so PLAIN
+        String[] unique = new String[200];
+        for (int r = 0; r < unique.length; r++) {
+            unique[r] = "u" + r;
+        }
+        Path allDistinct = write(List.of(Column.required("u", Type.STRING)), unique.length, new Object[]{unique}, null);
+        assertNull(dictionaryPage(allDistinct, "u"));
+        assertEquals(List.of(List.of("200", "200")),
+                query("SELECT count(*), count(DISTINCT u) FROM read_parquet('" + allDistinct + "') WHERE u LIKE 'u%'"));
+
         // no dictionaries at all when told so
         Path none = write(columns, rows, values, nullFlags, Options.DEFAULTS.withDictionaryBytes(0));
         assertEquals(List.of(List.of("0")), query("SELECT count(*) FROM parquet_metadata('" + none
