@@ -5,6 +5,7 @@ import dev.logitlens.table.LensRowsFormat;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What a dump writes.
@@ -50,7 +51,7 @@ public record DumpSettings(int topK, int[] layers, int window, int stride, boole
         if (shardDocuments < 1 || shardRows < 1) {
             throw new IllegalArgumentException("shards hold at least one document and one row");
         }
-        java.util.Objects.requireNonNull(parquetCodec, "parquetCodec");
+        Objects.requireNonNull(parquetCodec, "parquetCodec");
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.IntStream;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
@@ -237,7 +238,7 @@ public final class ParquetWriter implements AutoCloseable {
         }
         this.columns = List.copyOf(columns);
         this.fixedRowBytes = this.columns.stream().filter(c -> c.type() != Type.STRING).mapToLong(c -> c.type().width).sum();
-        this.stringColumns = java.util.stream.IntStream.range(0, this.columns.size())
+        this.stringColumns = IntStream.range(0, this.columns.size())
                 .filter(c -> this.columns.get(c).type() == Type.STRING).toArray();
         write(MAGIC, 0, MAGIC.length);
     }
