@@ -5,6 +5,7 @@ import dev.logitlens.corpus.Corpus;
 import dev.logitlens.dump.DumpProgress;
 import dev.logitlens.dump.DumpSettings;
 import dev.logitlens.dump.LensDump;
+import dev.logitlens.io.ParquetWriter;
 import dev.logitlens.table.LensRowsFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,",
                 "  top-k ids, texts, probabilities and logits, log p(next), the ranks of the final top-1, the next and",
                 "  the input token, KL(final || layer), KL(layer 0 || layer) and the entropy (nats).",
+                "  Parquet: GZIP pages (--parquet-compression), token texts dictionary-encoded, row groups of up to",
+                "  " + ParquetWriter.DEFAULT_ROW_GROUP_ROWS + " rows, the columns' units in the footer's key-value metadata ("
+                        + LensRowsFormat.UNITS_KEY + ", JSON).",
                 "OUT/part-NNNNN.npy/: one .npy array per statistic, R rows: [R] int32 / float64 and top_* [R, k].",
                 "OUT/part-NNNNN.docs.jsonl: the shard's documents; written last, it marks the shard done."})
 final class DumpCommand implements Callable<Integer> {
@@ -52,6 +56,10 @@ final class DumpCommand implements Callable<Integer> {
     @Option(names = "--format", paramLabel = "FORMAT", split = ",",
             description = "jsonl, csv, parquet and/or npy, comma-separated (default: ${DEFAULT-VALUE}).")
     List<LensRowsFormat> formats = List.of(LensRowsFormat.PARQUET);
+
+    @Option(names = "--parquet-compression", paramLabel = "CODEC",
+            description = "gzip or uncompressed: the compression of the Parquet pages (default: gzip).")
+    ParquetWriter.Codec parquetCodec = ParquetWriter.Options.DEFAULTS.codec();
 
     @Option(names = {"-k", "--top-k", "--topk"}, paramLabel = "K", description = "Top tokens per row (default: ${DEFAULT-VALUE}).")
     int topK = 5;
@@ -94,7 +102,7 @@ final class DumpCommand implements Callable<Integer> {
             try {
                 DumpSettings settings = new DumpSettings(topK, LayerSelection.parse(layers, model.config().nLayer()),
                         corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
-                        formats, shardDocuments, shardRows);
+                        formats, shardDocuments, shardRows, parquetCodec);
                 dump = new LensDump(model, modelOptions.model, corpus, out, settings); // checks the settings against the model
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());

@@ -86,6 +86,15 @@ class DumpCliTest {
         }
     }
 
+    private static boolean contains(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Test
     void dumpWritesEveryFormatAndBothModelFilesAgree() throws IOException {
         Path fromGguf = dir.resolve("gguf");
@@ -116,7 +125,13 @@ class DumpCliTest {
 
         Path fromSafetensors = dir.resolve("st");
         assertEquals(0, cli("dump", corpus.toString(), "-m", safetensors.toString(), "-o", fromSafetensors.toString(),
-                "--format", "csv", "-k", "2", "--layers", "0-2", "--window", "8", "--stride", "6", "--progress", "never").exit());
+                "--format", "csv,parquet", "--parquet-compression", "uncompressed", "-k", "2", "--layers", "0-2",
+                "--window", "8", "--stride", "6", "--progress", "never").exit());
+        // the Parquet pages are gzip members by default, and none with --parquet-compression uncompressed (the engine's
+        // tests read both back with DuckDB); a gzip member starts with these 10 bytes, as ParquetWriter writes it
+        byte[] gzipHeader = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+        assertTrue(contains(Files.readAllBytes(fromGguf.resolve("part-00000.parquet")), gzipHeader));
+        assertFalse(contains(Files.readAllBytes(fromSafetensors.resolve("part-00000.parquet")), gzipHeader));
         List<Map<String, String>> all = csvRows(fromSafetensors);
         assertEquals(3 * tokens, all.size());
         int r = 0;

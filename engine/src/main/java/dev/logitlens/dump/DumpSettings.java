@@ -1,9 +1,11 @@
 package dev.logitlens.dump;
 
+import dev.logitlens.io.ParquetWriter;
 import dev.logitlens.table.LensRowsFormat;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What a dump writes.
@@ -16,9 +18,12 @@ import java.util.List;
  * @param formats        the files written for every shard
  * @param shardDocuments a shard is closed after this many documents ...
  * @param shardRows      ... or once it holds this many rows, whichever comes first
+ * @param parquetCodec   the compression of the Parquet files; not in the manifest, as it changes no value: a
+ *                       resumed dump may use another
  */
 public record DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
-                           List<LensRowsFormat> formats, int shardDocuments, int shardRows) {
+                           List<LensRowsFormat> formats, int shardDocuments, int shardRows,
+                           ParquetWriter.Codec parquetCodec) {
 
     public DumpSettings {
         if (topK < 1) {
@@ -46,6 +51,7 @@ public record DumpSettings(int topK, int[] layers, int window, int stride, boole
         if (shardDocuments < 1 || shardRows < 1) {
             throw new IllegalArgumentException("shards hold at least one document and one row");
         }
+        Objects.requireNonNull(parquetCodec, "parquetCodec");
     }
 
     @Override

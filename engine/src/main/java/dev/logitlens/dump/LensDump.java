@@ -300,7 +300,7 @@ public final class LensDump {
         int write(DumpProgress progress) throws IOException {
             String stem = String.format("part-%05d", number);
             for (LensRowsFormat format : settings.formats()) {
-                format.write(rows, folder.resolve(format.fileName(stem)));
+                format.write(rows, folder.resolve(format.fileName(stem)), settings.parquetCodec());
             }
             byte[] list = documentsList.toString().getBytes(StandardCharsets.UTF_8);
             AtomicFile.write(folder.resolve(stem + ".docs.jsonl"), channel -> {

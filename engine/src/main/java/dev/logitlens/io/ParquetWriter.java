@@ -6,39 +6,63 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.IntStream;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 
 /**
- * Writes Apache Parquet files with no dependencies (parquet-java needs Hadoop). The files are as plain as
- * the format allows, so that every reader (pyarrow, fastparquet, DuckDB, Spark) takes them:
+ * Writes Apache Parquet files with no dependencies. Why by hand: parquet-java, the reference writer, needs Hadoop
+ * (parquet-hadoop with hadoop-common and its Configuration, tens of MB, even for a local file); the small wrappers
+ * around it pull in the same, and Arrow's Java writer needs its JNI dataset library. A lens table needs little: a
+ * flat schema, five types, one dictionary and one codec, and the JDK has the codec ({@link Deflater}). The files are
+ * kept to what every reader (pyarrow, fastparquet, DuckDB, Spark) has taken for years:
  * <ul>
  *   <li>a flat schema: the root group and one leaf per {@link Column}, REQUIRED or OPTIONAL;</li>
- *   <li>per row group, one column chunk per column made of version-1 data pages ({@code DATA_PAGE}), PLAIN
- *       encoding, no dictionary, no compression; a chunk is cut into pages of about
- *       {@value #PAGE_TARGET_BYTES} bytes of values, each page with its own header and value count;</li>
+ *   <li>row groups: each {@link #writeRows} call writes its rows as one or more row groups, a new one starting after
+ *       {@link Options#rowGroupRows()} rows or before the row that would take it over {@link Options#rowGroupBytes()}
+ *       bytes of values, whichever comes first; rows are not kept across calls, so every call starts a row group;</li>
+ *   <li>per row group, one column chunk per column of version-1 data pages ({@code DATA_PAGE}); a chunk is cut into
+ *       pages of about {@value #PAGE_TARGET_BYTES} bytes of values, each page with its own header and value count;</li>
+ *   <li>encodings: numbers PLAIN; a {@link Type#STRING} chunk is dictionary-encoded (one {@code DICTIONARY_PAGE} of
+ *       its distinct values, PLAIN, in order of first appearance, then data pages of {@code RLE_DICTIONARY} indices:
+ *       a byte of bit width and the RLE/bit-packed hybrid) unless its dictionary would be over
+ *       {@link Options#dictionaryBytes()} or no smaller than PLAIN, and is then PLAIN;</li>
  *   <li>definition levels of optional columns in the RLE/bit-packed hybrid (bit width 1) behind their 4-byte
  *       little-endian length; required columns have none;</li>
+ *   <li>compression ({@link Options#codec()}): every page body (levels and values, not the page header) on its own;
+ *       {@link Codec#GZIP} makes one gzip member (RFC 1952) per page with {@link Deflater};</li>
  *   <li>{@link Type#STRING} is {@code BYTE_ARRAY} annotated with both ConvertedType UTF8 and LogicalType STRING;</li>
  *   <li>column statistics: the null count of every chunk, and min/max of the INT32 and INT64 chunks (with
  *       {@code column_orders} set to the type-defined order, as the format asks);</li>
- *   <li>the footer: FileMetaData (version 1, created_by {@code logitlens}) in the Thrift compact protocol.</li>
+ *   <li>the footer: FileMetaData (version 1, as parquet-java and DuckDB write it whatever their encodings; created_by
+ *       {@code logitlens}; the {@link Options#keyValueMetadata()}) in the Thrift compact protocol.</li>
  * </ul>
- * The writer does not buffer rows: each {@link #writeRowGroup} call writes one row group straight away. A row
- * group of zero rows is skipped (a file with no row groups is valid and reads as an empty table). Invalid
+ * A call of zero rows writes nothing (a file with no row groups is valid and reads as an empty table). Invalid
  * arguments are rejected with an {@link IllegalArgumentException} before anything is written, so the writer stays
  * usable; after an {@link IOException} from the stream the file is broken and the writer refuses further rows.
  * Not thread-safe.
  */
 public final class ParquetWriter implements AutoCloseable {
 
-    /** Target size of the values of one data page; a column chunk larger than this is split into pages. */
+    /** Target size of the (uncompressed) values of one data page; a column chunk larger than this is split into pages. */
     static final int PAGE_TARGET_BYTES = 1 << 20;
+
+    /** Rows of a row group at most, by default ({@link Options#DEFAULTS}). */
+    public static final int DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
     private static final byte[] MAGIC = {'P', 'A', 'R', '1'};
     private static final String CREATED_BY = "logitlens";
+    /** A gzip member's header: magic, deflate, no flags, no time, no extra flags, OS unknown. */
+    private static final byte[] GZIP_HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
 
     // Parquet enum values (parquet.thrift)
     private static final int TYPE_INT32 = 1;
@@ -51,8 +75,9 @@ public final class ParquetWriter implements AutoCloseable {
     private static final int CONVERTED_UTF8 = 0;
     private static final int ENCODING_PLAIN = 0;
     private static final int ENCODING_RLE = 3;
-    private static final int CODEC_UNCOMPRESSED = 0;
+    private static final int ENCODING_RLE_DICTIONARY = 8;
     private static final int PAGE_DATA_PAGE = 0;
+    private static final int PAGE_DICTIONARY_PAGE = 2;
 
     /** The column types: Parquet's physical types, and STRING = BYTE_ARRAY holding UTF-8. */
     public enum Type {
@@ -70,6 +95,19 @@ public final class ParquetWriter implements AutoCloseable {
             this.physical = physical;
             this.width = width;
             this.arrayClass = arrayClass;
+        }
+    }
+
+    /** The page compression codecs written, with Parquet's names and ids ({@code CompressionCodec}). */
+    public enum Codec {
+        UNCOMPRESSED(0),
+        /** A gzip member per page, deflated at {@link Deflater#DEFAULT_COMPRESSION}. */
+        GZIP(2);
+
+        private final int id;
+
+        Codec(int id) {
+            this.id = id;
         }
     }
 
@@ -92,26 +130,102 @@ public final class ParquetWriter implements AutoCloseable {
         }
     }
 
-    /** What the footer needs to know of one written column chunk. */
-    private record ChunkMeta(Column column, long dataPageOffset, long numValues, long totalSize, long nullCount,
-                             byte[] min, byte[] max, boolean optionalEncodings) {
+    /**
+     * How a file is written.
+     *
+     * @param codec            the compression of every page
+     * @param rowGroupRows     rows of a row group at most, ≥ 1
+     * @param rowGroupBytes    bytes of values of a row group at most (uncompressed; a string counts its 4-byte length
+     *                         and its UTF-8 bytes, a null its type's width), ≥ 1; a row group has at least one row
+     * @param dictionaryBytes  bytes of a string chunk's dictionary page at most (uncompressed, PLAIN), ≥ 0; 0 = no
+     *                         dictionaries
+     * @param keyValueMetadata the footer's {@code key_value_metadata}, in this order; no nulls
+     */
+    public record Options(Codec codec, int rowGroupRows, long rowGroupBytes, int dictionaryBytes,
+                          Map<String, String> keyValueMetadata) {
+
+        /**
+         * GZIP; row groups of up to 128 Ki rows and 64 MiB (a lens shard of a million top-5 rows: 8 row groups of about
+         * 25 MB of values); dictionaries of up to 1 MiB, parquet-java's default page size, which GPT-2's whole
+         * vocabulary fits (about 0.5 MB); no key-value metadata.
+         */
+        public static final Options DEFAULTS = new Options(Codec.GZIP, DEFAULT_ROW_GROUP_ROWS, 64L << 20, 1 << 20,
+                Map.of());
+
+        public Options {
+            Objects.requireNonNull(codec, "codec");
+            if (rowGroupRows < 1 || rowGroupBytes < 1) {
+                throw new IllegalArgumentException("a row group holds at least one row and one byte, not "
+                        + rowGroupRows + " rows and " + rowGroupBytes + " bytes");
+            }
+            if (dictionaryBytes < 0) {
+                throw new IllegalArgumentException("negative dictionary size " + dictionaryBytes);
+            }
+            Map<String, String> copy = new LinkedHashMap<>();
+            keyValueMetadata.forEach((key, value) -> copy.put(Objects.requireNonNull(key, "key"),
+                    Objects.requireNonNull(value, () -> "the value of key '" + key + "'")));
+            keyValueMetadata = Collections.unmodifiableMap(copy);
+        }
+
+        public Options withCodec(Codec codec) {
+            return new Options(codec, rowGroupRows, rowGroupBytes, dictionaryBytes, keyValueMetadata);
+        }
+
+        public Options withRowGroups(int rows, long bytes) {
+            return new Options(codec, rows, bytes, dictionaryBytes, keyValueMetadata);
+        }
+
+        public Options withDictionaryBytes(int bytes) {
+            return new Options(codec, rowGroupRows, rowGroupBytes, bytes, keyValueMetadata);
+        }
+
+        public Options withKeyValueMetadata(Map<String, String> metadata) {
+            return new Options(codec, rowGroupRows, rowGroupBytes, dictionaryBytes, metadata);
+        }
     }
 
-    private record RowGroupMeta(List<ChunkMeta> chunks, long numRows, long fileOffset, long totalSize) {
+    /** What the footer needs to know of one written column chunk; offsets are file positions, -1 = none. */
+    private record ChunkMeta(Column column, long start, long dictionaryPageOffset, long dataPageOffset, long numValues,
+                             long uncompressedSize, long compressedSize, long nullCount, byte[] min, byte[] max) {
+    }
+
+    private record RowGroupMeta(List<ChunkMeta> chunks, long numRows, long fileOffset, long uncompressedSize,
+                                long compressedSize) {
+    }
+
+    /**
+     * A string chunk's dictionary: its distinct values in order of first appearance as PLAIN bytes, and the index of
+     * the value of each non-null row, in row order, each in {@code bitWidth} bits.
+     */
+    private record Dictionary(int size, byte[] values, int[] indices, int bitWidth) {
     }
 
     private final OutputStream out;
     private final List<Column> columns;
+    private final Options options;
+    /** Bytes of a row's fixed-width values, nulls counted at full width. */
+    private final long fixedRowBytes;
+    private final int[] stringColumns;
     private final List<RowGroupMeta> rowGroups = new ArrayList<>();
     private long position;
     private long totalRows;
+    /** The uncompressed size (page headers included) of the column chunk being written. */
+    private long chunkUncompressed;
+    private Deflater deflater;
+    private final byte[] deflateBuffer = new byte[1 << 16];
     private boolean closed;
     private boolean failed;
 
-    /** Starts a file on {@code out} (writes the magic); the caller owns and closes {@code out} after close(). */
+    /** Starts a file with the {@link Options#DEFAULTS}. */
     public ParquetWriter(OutputStream out, List<Column> columns) throws IOException {
+        this(out, columns, Options.DEFAULTS);
+    }
+
+    /** Starts a file on {@code out} (writes the magic); the caller owns and closes {@code out} after close(). */
+    public ParquetWriter(OutputStream out, List<Column> columns, Options options) throws IOException {
         this.out = Objects.requireNonNull(out, "out");
         Objects.requireNonNull(columns, "columns");
+        this.options = Objects.requireNonNull(options, "options");
         if (columns.isEmpty()) {
             throw new IllegalArgumentException("a Parquet file needs at least one column");
         }
@@ -123,16 +237,20 @@ public final class ParquetWriter implements AutoCloseable {
             }
         }
         this.columns = List.copyOf(columns);
+        this.fixedRowBytes = this.columns.stream().filter(c -> c.type() != Type.STRING).mapToLong(c -> c.type().width).sum();
+        this.stringColumns = IntStream.range(0, this.columns.size())
+                .filter(c -> this.columns.get(c).type() == Type.STRING).toArray();
         write(MAGIC, 0, MAGIC.length);
     }
 
     /**
-     * Writes one row group of {@code rows} rows. values[i] is the data of column i: int[] (INT32), long[] (INT64),
-     * float[] (FLOAT), double[] (DOUBLE) or String[] (STRING), each with at least {@code rows} entries (only the
-     * first rows are used). nulls is null or has one entry per column, each null (no nulls) or a boolean[rows]
-     * where true means the value is null (allowed only for optional columns; for STRING a null array element also means null).
+     * Writes {@code rows} rows, as one row group or, past the {@link Options}' bounds, several. values[i] is the data
+     * of column i: int[] (INT32), long[] (INT64), float[] (FLOAT), double[] (DOUBLE) or String[] (STRING), each with
+     * at least {@code rows} entries (only the first rows are used). nulls is null or has one entry per column, each
+     * null (no nulls) or a boolean[rows] where true means the value is null (allowed only for optional columns; for
+     * STRING a null array element also means null).
      */
-    public void writeRowGroup(int rows, Object[] values, boolean[][] nulls) throws IOException {
+    public void writeRows(int rows, Object[] values, boolean[][] nulls) throws IOException {
         checkOpen();
         validate(rows, values, nulls);
         if (rows == 0) {
@@ -140,13 +258,16 @@ public final class ParquetWriter implements AutoCloseable {
         }
         boolean ok = false;
         try {
-            long groupStart = position;
-            List<ChunkMeta> chunks = new ArrayList<>(columns.size());
+            boolean[][] isNull = new boolean[columns.size()][]; // [column][rows], null for required columns
             for (int c = 0; c < columns.size(); c++) {
-                chunks.add(writeChunk(columns.get(c), rows, values[c], nulls == null ? null : nulls[c]));
+                if (columns.get(c).optional()) {
+                    isNull[c] = nullMask(rows, values[c], nulls == null ? null : nulls[c]);
+                }
             }
-            rowGroups.add(new RowGroupMeta(List.copyOf(chunks), rows, groupStart, position - groupStart));
-            totalRows += rows;
+            for (int from = 0, to; from < rows; from = to) {
+                to = rowGroupEnd(from, rows, values);
+                writeRowGroup(from, to, values, isNull);
+            }
             ok = true;
         } finally {
             if (!ok) {
@@ -162,6 +283,9 @@ public final class ParquetWriter implements AutoCloseable {
             return;
         }
         closed = true;
+        if (deflater != null) {
+            deflater.end();
+        }
         if (failed) {
             return; // the file is broken already; the caller has had the IOException
         }
@@ -225,36 +349,111 @@ public final class ParquetWriter implements AutoCloseable {
         }
     }
 
+    // ---- row groups ----
+
+    /**
+     * One past the last row of the row group that starts at row {@code from}: at most {@link Options#rowGroupRows()}
+     * rows, and after the first row none that would take the group's values over {@link Options#rowGroupBytes()}.
+     */
+    private int rowGroupEnd(int from, int rows, Object[] values) {
+        int limit = (int) Math.min(rows, (long) from + options.rowGroupRows());
+        long bytes = 0;
+        int to = from;
+        while (to < limit) {
+            long row = fixedRowBytes;
+            for (int c : stringColumns) {
+                String s = ((String[]) values[c])[to];
+                if (s != null) {
+                    row += 4 + utf8Length(s);
+                }
+            }
+            if (to > from && bytes + row > options.rowGroupBytes()) {
+                break;
+            }
+            bytes += row;
+            to++;
+        }
+        return to;
+    }
+
+    /** The length of {@code s} in UTF-8, as {@link String#getBytes} encodes it (a lone surrogate becomes '?'). */
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x80) {
+                n += 1;
+            } else if (ch < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += Character.isSurrogate(ch) ? 1 : 3;
+            }
+        }
+        return n;
+    }
+
+    /** Writes rows [from, to) as one row group; isNull[c] is column c's null mask ([rows], null if required). */
+    private void writeRowGroup(int from, int to, Object[] values, boolean[][] isNull) throws IOException {
+        long groupStart = position;
+        long uncompressed = 0;
+        List<ChunkMeta> chunks = new ArrayList<>(columns.size());
+        for (int c = 0; c < columns.size(); c++) {
+            ChunkMeta chunk = writeChunk(columns.get(c), from, to, values[c], isNull[c]);
+            chunks.add(chunk);
+            uncompressed += chunk.uncompressedSize();
+        }
+        rowGroups.add(new RowGroupMeta(List.copyOf(chunks), to - from, groupStart, uncompressed, position - groupStart));
+        totalRows += to - from;
+    }
+
     // ---- column chunks and pages ----
 
-    private ChunkMeta writeChunk(Column column, int rows, Object data, boolean[] nullFlags) throws IOException {
+    /** Writes the chunk of rows [from, to) of one column; isNull is its null mask ([rows], null if required). */
+    private ChunkMeta writeChunk(Column column, int from, int to, Object data, boolean[] isNull) throws IOException {
         long chunkStart = position;
-        boolean[] isNull = column.optional() ? nullMask(rows, data, nullFlags) : null;
+        chunkUncompressed = 0;
         long nullCount = 0;
         if (isNull != null) {
-            for (int r = 0; r < rows; r++) {
+            for (int r = from; r < to; r++) {
                 if (isNull[r]) {
                     nullCount++;
                 }
             }
         }
+        long dictionaryPageOffset = -1;
+        long dataPageOffset;
         if (column.type() == Type.STRING) {
-            writeStringPages((String[]) data, rows, isNull);
+            String[] strings = (String[]) data;
+            Dictionary dictionary = dictionary(strings, from, to, isNull);
+            if (dictionary != null) {
+                dictionaryPageOffset = position;
+                writePage(PAGE_DICTIONARY_PAGE, dictionary.size(), ENCODING_PLAIN, dictionary.values());
+                dataPageOffset = position;
+                writeIndexPages(dictionary, from, to, isNull);
+            } else {
+                dataPageOffset = position;
+                writeStringPages(strings, from, to, isNull);
+            }
         } else {
+            dataPageOffset = position;
             int rowsPerPage = PAGE_TARGET_BYTES / column.type().width;
-            for (int from = 0; from < rows; from += rowsPerPage) {
-                int to = (int) Math.min((long) from + rowsPerPage, rows);
-                writePage(from, to, isNull, fixedWidthValues(column.type(), data, from, to, isNull));
+            for (int pageFrom = from; pageFrom < to; pageFrom += rowsPerPage) {
+                int pageTo = (int) Math.min((long) pageFrom + rowsPerPage, to);
+                writeDataPage(pageFrom, pageTo, isNull, ENCODING_PLAIN,
+                        fixedWidthValues(column.type(), data, pageFrom, pageTo, isNull));
             }
         }
         byte[] min = null;
         byte[] max = null;
-        if (nullCount < rows) {
+        if (nullCount < to - from) {
             switch (data) {
                 case int[] ints -> {
                     int lo = Integer.MAX_VALUE;
                     int hi = Integer.MIN_VALUE;
-                    for (int r = 0; r < rows; r++) {
+                    for (int r = from; r < to; r++) {
                         if (isNull == null || !isNull[r]) {
                             lo = Math.min(lo, ints[r]);
                             hi = Math.max(hi, ints[r]);
@@ -266,7 +465,7 @@ public final class ParquetWriter implements AutoCloseable {
                 case long[] longs -> {
                     long lo = Long.MAX_VALUE;
                     long hi = Long.MIN_VALUE;
-                    for (int r = 0; r < rows; r++) {
+                    for (int r = from; r < to; r++) {
                         if (isNull == null || !isNull[r]) {
                             lo = Math.min(lo, longs[r]);
                             hi = Math.max(hi, longs[r]);
@@ -281,7 +480,8 @@ public final class ParquetWriter implements AutoCloseable {
                 }
             }
         }
-        return new ChunkMeta(column, chunkStart, rows, position - chunkStart, nullCount, min, max, column.optional());
+        return new ChunkMeta(column, chunkStart, dictionaryPageOffset, dataPageOffset, to - from, chunkUncompressed,
+                position - chunkStart, nullCount, min, max);
     }
 
     /** Which of the first {@code rows} values are null, from the flags and (for strings) null elements. */
@@ -337,69 +537,196 @@ public final class ParquetWriter implements AutoCloseable {
         return buffer.array();
     }
 
-    /** Writes the pages of a string column, each with about {@link #PAGE_TARGET_BYTES} bytes of values. */
-    private void writeStringPages(String[] strings, int rows, boolean[] isNull) throws IOException {
-        ByteSink values = new ByteSink(Math.min(PAGE_TARGET_BYTES, 16 + 16 * rows));
-        int from = 0;
-        for (int r = 0; r < rows; r++) {
+    /**
+     * The dictionary of rows [from, to) of a string column, or null where the chunk stays PLAIN: no dictionaries
+     * ({@link Options#dictionaryBytes()} 0), a dictionary over that size, or one that with its indices takes at least
+     * the PLAIN bytes (all values distinct, or no values).
+     */
+    private Dictionary dictionary(String[] strings, int from, int to, boolean[] isNull) {
+        if (options.dictionaryBytes() == 0) {
+            return null;
+        }
+        Map<String, Integer> ids = new HashMap<>();
+        ByteSink values = new ByteSink((int) Math.min(options.dictionaryBytes(), 16L + 16L * (to - from)));
+        int[] lengths = new int[16];  // [entries]: PLAIN bytes of each entry, its 4-byte length included
+        int[] indices = new int[to - from];
+        int count = 0;
+        long plainBytes = 0;
+        for (int r = from; r < to; r++) {
+            if (isNull != null && isNull[r]) {
+                continue;
+            }
+            Integer id = ids.get(strings[r]);
+            if (id == null) {
+                byte[] utf8 = strings[r].getBytes(StandardCharsets.UTF_8);
+                if (values.size() + 4L + utf8.length > options.dictionaryBytes()) {
+                    return null;
+                }
+                id = ids.size();
+                ids.put(strings[r], id);
+                values.putIntLE(utf8.length);
+                values.put(utf8);
+                if (id == lengths.length) {
+                    lengths = Arrays.copyOf(lengths, 2 * id);
+                }
+                lengths[id] = 4 + utf8.length;
+            }
+            plainBytes += lengths[id];
+            indices[count++] = id;
+        }
+        int bitWidth = bitWidth(ids.size() - 1);
+        if (values.size() + ((long) count * bitWidth + 7) / 8 >= plainBytes) {
+            return null;
+        }
+        return new Dictionary(ids.size(), values.toByteArray(), Arrays.copyOf(indices, count), bitWidth);
+    }
+
+    /** Bits for the values 0..max, at least 1 (a bit width of 0 is valid Parquet, but readers have tripped on it). */
+    static int bitWidth(int max) {
+        return Math.max(1, 32 - Integer.numberOfLeadingZeros(max));
+    }
+
+    /** Writes the RLE_DICTIONARY data pages of rows [from, to), each with at most {@link #PAGE_TARGET_BYTES} of indices. */
+    private void writeIndexPages(Dictionary dictionary, int from, int to, boolean[] isNull) throws IOException {
+        int rowsPerPage = (int) Math.min(Integer.MAX_VALUE, PAGE_TARGET_BYTES * 8L / dictionary.bitWidth());
+        int next = 0; // the first index of the page in dictionary.indices
+        for (int pageFrom = from; pageFrom < to; pageFrom += rowsPerPage) {
+            int pageTo = (int) Math.min((long) pageFrom + rowsPerPage, to);
+            int count = pageTo - pageFrom;
+            if (isNull != null) {
+                for (int r = pageFrom; r < pageTo; r++) {
+                    count -= isNull[r] ? 1 : 0;
+                }
+            }
+            byte[] runs = rleHybrid(dictionary.indices(), next, next + count, dictionary.bitWidth());
+            byte[] body = new byte[1 + runs.length];
+            body[0] = (byte) dictionary.bitWidth();
+            System.arraycopy(runs, 0, body, 1, runs.length);
+            writeDataPage(pageFrom, pageTo, isNull, ENCODING_RLE_DICTIONARY, body);
+            next += count;
+        }
+    }
+
+    /** Writes the PLAIN pages of rows [from, to) of a string column, each with about {@link #PAGE_TARGET_BYTES} bytes of values. */
+    private void writeStringPages(String[] strings, int from, int to, boolean[] isNull) throws IOException {
+        ByteSink values = new ByteSink((int) Math.min(PAGE_TARGET_BYTES, 16L + 16L * (to - from)));
+        int pageFrom = from;
+        for (int r = from; r < to; r++) {
             if (isNull != null && isNull[r]) {
                 continue;
             }
             byte[] utf8 = strings[r].getBytes(StandardCharsets.UTF_8);
-            if (r > from && values.size() + 4L + utf8.length > PAGE_TARGET_BYTES) {
-                writePage(from, r, isNull, values.toByteArray());
+            if (r > pageFrom && values.size() + 4L + utf8.length > PAGE_TARGET_BYTES) {
+                writeDataPage(pageFrom, r, isNull, ENCODING_PLAIN, values.toByteArray());
                 values.reset();
-                from = r;
+                pageFrom = r;
             }
             values.putIntLE(utf8.length);
             values.put(utf8);
         }
-        writePage(from, rows, isNull, values.toByteArray());
+        writeDataPage(pageFrom, to, isNull, ENCODING_PLAIN, values.toByteArray());
     }
 
-    /** Writes one DATA_PAGE (v1) holding rows [from, to): header, definition levels if optional, values. */
-    private void writePage(int from, int to, boolean[] isNull, byte[] values) throws IOException {
-        byte[] levels = isNull == null ? new byte[0] : definitionLevels(isNull, from, to);
-        long bodySize = (isNull == null ? 0L : 4L + levels.length) + values.length;
-        if (bodySize > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("a value of " + values.length + " bytes does not fit in a Parquet page");
+    /** Writes one DATA_PAGE (v1) holding rows [from, to): definition levels if optional, then the encoded values. */
+    private void writeDataPage(int from, int to, boolean[] isNull, int encoding, byte[] values) throws IOException {
+        byte[] body;
+        if (isNull == null) {
+            body = values;
+        } else {
+            byte[] levels = definitionLevels(isNull, from, to);
+            ByteSink sink = new ByteSink(4 + levels.length + values.length);
+            sink.putIntLE(levels.length);
+            sink.put(levels);
+            sink.put(values);
+            body = sink.toByteArray();
         }
+        writePage(PAGE_DATA_PAGE, to - from, encoding, body);
+    }
+
+    /**
+     * Writes a page: its header, then its body compressed with the codec. numValues counts the nulls of a data page
+     * and the entries of a dictionary page.
+     */
+    private void writePage(int pageType, int numValues, int encoding, byte[] body) throws IOException {
+        byte[] stored = switch (options.codec()) {
+            case UNCOMPRESSED -> body;
+            case GZIP -> gzip(body);
+        };
         ThriftCompactWriter header = new ThriftCompactWriter();
         header.structBegin();
-        header.fieldI32(1, PAGE_DATA_PAGE);          // type
-        header.fieldI32(2, (int) bodySize);          // uncompressed_page_size
-        header.fieldI32(3, (int) bodySize);          // compressed_page_size
-        header.fieldStructBegin(5);                  // data_page_header
-        header.fieldI32(1, to - from);               // num_values (nulls included)
-        header.fieldI32(2, ENCODING_PLAIN);          // encoding
-        header.fieldI32(3, ENCODING_RLE);            // definition_level_encoding
-        header.fieldI32(4, ENCODING_RLE);            // repetition_level_encoding
+        header.fieldI32(1, pageType);                // type
+        header.fieldI32(2, body.length);             // uncompressed_page_size
+        header.fieldI32(3, stored.length);           // compressed_page_size
+        if (pageType == PAGE_DICTIONARY_PAGE) {
+            header.fieldStructBegin(7);              // dictionary_page_header
+            header.fieldI32(1, numValues);           //   num_values
+            header.fieldI32(2, encoding);            //   encoding
+        } else {
+            header.fieldStructBegin(5);              // data_page_header
+            header.fieldI32(1, numValues);           //   num_values (nulls included)
+            header.fieldI32(2, encoding);            //   encoding
+            header.fieldI32(3, ENCODING_RLE);        //   definition_level_encoding
+            header.fieldI32(4, ENCODING_RLE);        //   repetition_level_encoding
+        }
         header.structEnd();
         header.structEnd();
         byte[] headerBytes = header.toByteArray();
         write(headerBytes, 0, headerBytes.length);
-        if (isNull != null) {
-            byte[] length = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(levels.length).array();
-            write(length, 0, 4);
-            write(levels, 0, levels.length);
+        write(stored, 0, stored.length);
+        chunkUncompressed += headerBytes.length + body.length;
+    }
+
+    /** {@code body} as one gzip member (RFC 1952): the header, the raw deflate stream, CRC-32 and length (mod 2^32). */
+    private byte[] gzip(byte[] body) {
+        if (deflater == null) {
+            deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        } else {
+            deflater.reset();
         }
-        write(values, 0, values.length);
+        deflater.setInput(body);
+        deflater.finish();
+        ByteSink sink = new ByteSink(body.length / 2 + 64);
+        sink.put(GZIP_HEADER);
+        while (!deflater.finished()) {
+            sink.put(deflateBuffer, 0, deflater.deflate(deflateBuffer));
+        }
+        CRC32 crc = new CRC32();
+        crc.update(body);
+        sink.putIntLE((int) crc.getValue());
+        sink.putIntLE(body.length);
+        return sink.toByteArray();
+    }
+
+    /** The definition levels of rows [from, to) (1 = defined, 0 = null), as {@link #rleHybrid} of bit width 1. */
+    static byte[] definitionLevels(boolean[] isNull, int from, int to) {
+        int[] levels = new int[to - from];
+        for (int r = from; r < to; r++) {
+            levels[r - from] = isNull[r] ? 0 : 1;
+        }
+        return rleHybrid(levels, 0, levels.length, 1);
     }
 
     /**
-     * The definition levels of rows [from, to) (1 = defined, 0 = null) in the RLE/bit-packed hybrid with bit
-     * width 1, without the length prefix. Runs of 8 or more equal levels become RLE runs; the rest is bit-packed
-     * in groups of 8 (at most 63 groups a run, so the run header is one byte); only the last group may be
+     * values[from, to), each in [0, 2^bitWidth), in the RLE/bit-packed hybrid without a length prefix. Runs of 8 or
+     * more equal values become RLE runs (the value in ceil(bitWidth / 8) little-endian bytes); the rest is bit-packed
+     * in groups of 8, LSB first (at most 63 groups a run, so the run header is one byte); only the last group may be
      * padded, with zeros.
      */
-    static byte[] definitionLevels(boolean[] isNull, int from, int to) {
-        ByteSink sink = new ByteSink(16 + (to - from) / 8);
+    static byte[] rleHybrid(int[] values, int from, int to, int bitWidth) {
+        if (bitWidth < 1 || bitWidth > 32) {
+            throw new IllegalArgumentException("bit width " + bitWidth);
+        }
+        ByteSink sink = new ByteSink(16 + (int) ((long) (to - from) * bitWidth / 8));
+        int valueBytes = (bitWidth + 7) / 8;
+        long mask = (1L << bitWidth) - 1;
         int i = from;
         while (i < to) {
-            int run = runLength(isNull, i, to);
+            int run = runLength(values, i, to);
             if (run >= 8) {
                 sink.putVarint((long) run << 1);            // RLE run header: count << 1
-                sink.put(isNull[i] ? 0 : 1);                // the repeated level, in ceil(1 / 8) = 1 byte
+                for (int b = 0; b < valueBytes; b++) {
+                    sink.put(values[i] >>> (8 * b));
+                }
                 i += run;
                 continue;
             }
@@ -408,27 +735,28 @@ public final class ParquetWriter implements AutoCloseable {
             do {
                 groups++;
                 i += 8;
-            } while (i < to && groups < 63 && runLength(isNull, i, to) < 8);
+            } while (i < to && groups < 63 && runLength(values, i, to) < 8);
             sink.putVarint((long) groups << 1 | 1);         // bit-packed run header: groups << 1 | 1
-            for (int g = 0; g < groups; g++) {
-                int b = 0;
-                for (int k = 0; k < 8; k++) {
-                    int r = start + g * 8 + k;
-                    if (r < to && !isNull[r]) {
-                        b |= 1 << k;                        // LSB first
-                    }
+            long buffer = 0;                                 // bits not yet written, LSB first
+            int bits = 0;
+            for (int k = start; k < start + 8 * groups; k++) {
+                buffer |= (k < to ? values[k] & mask : 0) << bits;
+                bits += bitWidth;
+                while (bits >= 8) {
+                    sink.put((int) buffer);
+                    buffer >>>= 8;
+                    bits -= 8;
                 }
-                sink.put(b);
             }
         }
         return sink.toByteArray();
     }
 
-    /** How many levels starting at {@code i} equal the one at {@code i} (counting at most up to {@code to}). */
-    private static int runLength(boolean[] isNull, int i, int to) {
-        boolean v = isNull[i];
+    /** How many values starting at {@code i} equal the one at {@code i} (counting at most up to {@code to}). */
+    private static int runLength(int[] values, int i, int to) {
+        int v = values[i];
         int j = i + 1;
-        while (j < to && isNull[j] == v) {
+        while (j < to && values[j] == v) {
             j++;
         }
         return j - i;
@@ -476,13 +804,22 @@ public final class ParquetWriter implements AutoCloseable {
             t.structBegin();
             t.fieldListBegin(1, ThriftCompactWriter.STRUCT, group.chunks().size()); // columns
             for (ChunkMeta chunk : group.chunks()) {
-                columnChunk(t, chunk);
+                columnChunk(t, chunk, options.codec());
             }
-            t.fieldI64(2, group.totalSize());                                //   total_byte_size
+            t.fieldI64(2, group.uncompressedSize());                         //   total_byte_size (uncompressed)
             t.fieldI64(3, group.numRows());                                  //   num_rows
             t.fieldI64(5, group.fileOffset());                               //   file_offset
-            t.fieldI64(6, group.totalSize());                                //   total_compressed_size
+            t.fieldI64(6, group.compressedSize());                           //   total_compressed_size
             t.structEnd();
+        }
+        if (!options.keyValueMetadata().isEmpty()) {
+            t.fieldListBegin(5, ThriftCompactWriter.STRUCT, options.keyValueMetadata().size()); // key_value_metadata
+            for (Map.Entry<String, String> entry : options.keyValueMetadata().entrySet()) {
+                t.structBegin();
+                t.fieldString(1, entry.getKey());                            //   key
+                t.fieldString(2, entry.getValue());                          //   value
+                t.structEnd();
+            }
         }
         t.fieldString(6, CREATED_BY);                                        // created_by
         t.fieldListBegin(7, ThriftCompactWriter.STRUCT, columns.size());     // column_orders
@@ -496,27 +833,35 @@ public final class ParquetWriter implements AutoCloseable {
         return t.toByteArray();
     }
 
-    private static void columnChunk(ThriftCompactWriter t, ChunkMeta chunk) {
+    private static void columnChunk(ThriftCompactWriter t, ChunkMeta chunk, Codec codec) {
         Column column = chunk.column();
+        boolean dictionary = chunk.dictionaryPageOffset() >= 0;
+        List<Integer> encodings = new ArrayList<>();
+        encodings.add(ENCODING_PLAIN);              // the values, or the dictionary page
+        if (dictionary) {
+            encodings.add(ENCODING_RLE_DICTIONARY);
+        }
+        if (column.optional()) {
+            encodings.add(ENCODING_RLE);            // the definition levels
+        }
         t.structBegin();
-        t.fieldI64(2, chunk.dataPageOffset());      // file_offset (deprecated; the start of the chunk, as parquet-java writes)
+        t.fieldI64(2, chunk.start());               // file_offset (deprecated; the start of the chunk, as parquet-java writes)
         t.fieldStructBegin(3);                      // meta_data
         t.fieldI32(1, column.type().physical);      //   type
-        if (chunk.optionalEncodings()) {            //   encodings
-            t.fieldListBegin(2, ThriftCompactWriter.I32, 2);
-            t.i32(ENCODING_PLAIN);
-            t.i32(ENCODING_RLE);
-        } else {
-            t.fieldListBegin(2, ThriftCompactWriter.I32, 1);
-            t.i32(ENCODING_PLAIN);
+        t.fieldListBegin(2, ThriftCompactWriter.I32, encodings.size()); // encodings
+        for (int encoding : encodings) {
+            t.i32(encoding);
         }
         t.fieldListBegin(3, ThriftCompactWriter.BINARY, 1); // path_in_schema
         t.string(column.name());
-        t.fieldI32(4, CODEC_UNCOMPRESSED);          //   codec
+        t.fieldI32(4, codec.id);                    //   codec
         t.fieldI64(5, chunk.numValues());           //   num_values
-        t.fieldI64(6, chunk.totalSize());           //   total_uncompressed_size (page headers included)
-        t.fieldI64(7, chunk.totalSize());           //   total_compressed_size
+        t.fieldI64(6, chunk.uncompressedSize());    //   total_uncompressed_size (page headers included)
+        t.fieldI64(7, chunk.compressedSize());      //   total_compressed_size (page headers included)
         t.fieldI64(9, chunk.dataPageOffset());      //   data_page_offset
+        if (dictionary) {
+            t.fieldI64(11, chunk.dictionaryPageOffset()); // dictionary_page_offset
+        }
         t.fieldStructBegin(12);                     //   statistics
         if (chunk.max() != null) {
             t.fieldBinary(1, chunk.max());          //     max (deprecated, signed order: right for INT32/INT64)
@@ -555,9 +900,13 @@ public final class ParquetWriter implements AutoCloseable {
         }
 
         void put(byte[] b) {
-            ensure(b.length);
-            System.arraycopy(b, 0, bytes, size, b.length);
-            size += b.length;
+            put(b, 0, b.length);
+        }
+
+        void put(byte[] b, int offset, int length) {
+            ensure(length);
+            System.arraycopy(b, offset, bytes, size, length);
+            size += length;
         }
 
         void putIntLE(int v) {
@@ -577,7 +926,7 @@ public final class ParquetWriter implements AutoCloseable {
         }
 
         byte[] toByteArray() {
-            return java.util.Arrays.copyOf(bytes, size);
+            return Arrays.copyOf(bytes, size);
         }
 
         private void ensure(int extra) {
@@ -590,7 +939,7 @@ public final class ParquetWriter implements AutoCloseable {
                     }
                     grown = Integer.MAX_VALUE - 16;
                 }
-                bytes = java.util.Arrays.copyOf(bytes, (int) grown);
+                bytes = Arrays.copyOf(bytes, (int) grown);
             }
         }
     }

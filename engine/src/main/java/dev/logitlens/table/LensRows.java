@@ -66,30 +66,37 @@ public final class LensRows {
         allocate(256);
     }
 
+    // units of the columns (TableColumn.unit)
+    private static final String INDEX = "index from 0";
+    private static final String TOKEN_ID = "token id";
+    private static final String TEXT = "text";
+    private static final String NATS = "nats";
+    private static final String RANK = "rank from 1 (1 = most likely)";
+
     /** The columns of a table with {@code topK} top tokens per row. */
     public static List<TableColumn> columns(int topK) {
         List<TableColumn> list = new ArrayList<>();
-        list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0"));
-        list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0"));
-        list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l"));
-        list.add(new TableColumn("position", ColumnType.INT32, false, "token position in the document, from 0"));
-        list.add(new TableColumn("context", ColumnType.INT32, false, "tokens the model saw at this position (its window position + 1)"));
-        list.add(new TableColumn("token_id", ColumnType.INT32, false, "the input token at this position"));
-        list.add(new TableColumn("token", ColumnType.STRING, false, "its text"));
-        list.add(new TableColumn("next_id", ColumnType.INT32, true, "the true next token; null at the document's end"));
+        list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0", INDEX));
+        list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0", INDEX));
+        list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l", "layer (0 = embeddings)"));
+        list.add(new TableColumn("position", ColumnType.INT32, false, "token position in the document, from 0", INDEX));
+        list.add(new TableColumn("context", ColumnType.INT32, false, "tokens the model saw at this position (its window position + 1)", "tokens"));
+        list.add(new TableColumn("token_id", ColumnType.INT32, false, "the input token at this position", TOKEN_ID));
+        list.add(new TableColumn("token", ColumnType.STRING, false, "its text", TEXT));
+        list.add(new TableColumn("next_id", ColumnType.INT32, true, "the true next token; null at the document's end", TOKEN_ID));
         for (int j = 1; j <= topK; j++) {
-            list.add(new TableColumn("top" + j + "_id", ColumnType.INT32, false, "the layer's " + ordinal(j) + " most likely token"));
-            list.add(new TableColumn("top" + j + "_token", ColumnType.STRING, false, "its text"));
-            list.add(new TableColumn("top" + j + "_prob", ColumnType.FLOAT32, false, "its probability"));
-            list.add(new TableColumn("top" + j + "_logit", ColumnType.FLOAT32, false, "its logit"));
+            list.add(new TableColumn("top" + j + "_id", ColumnType.INT32, false, "the layer's " + ordinal(j) + " most likely token", TOKEN_ID));
+            list.add(new TableColumn("top" + j + "_token", ColumnType.STRING, false, "its text", TEXT));
+            list.add(new TableColumn("top" + j + "_prob", ColumnType.FLOAT32, false, "its probability", "probability (0 to 1)"));
+            list.add(new TableColumn("top" + j + "_logit", ColumnType.FLOAT32, false, "its logit", "logit (unnormalised, natural-log scale)"));
         }
-        list.add(new TableColumn("logprob_next", ColumnType.FLOAT64, true, "log p(next token) under the layer, nats; null at the end"));
-        list.add(new TableColumn("rank_final_top1", ColumnType.INT32, false, "rank of the final layer's top-1 token"));
-        list.add(new TableColumn("rank_next", ColumnType.INT32, true, "rank of the true next token; null at the end"));
-        list.add(new TableColumn("rank_input", ColumnType.INT32, false, "rank of the input token"));
-        list.add(new TableColumn("kl_final", ColumnType.FLOAT64, false, "KL(final ‖ layer), nats"));
-        list.add(new TableColumn("kl_input", ColumnType.FLOAT64, false, "KL(layer 0 ‖ layer), nats"));
-        list.add(new TableColumn("entropy", ColumnType.FLOAT64, false, "entropy of the layer's distribution, nats"));
+        list.add(new TableColumn("logprob_next", ColumnType.FLOAT64, true, "log p(next token) under the layer, nats; null at the end", NATS));
+        list.add(new TableColumn("rank_final_top1", ColumnType.INT32, false, "rank of the final layer's top-1 token", RANK));
+        list.add(new TableColumn("rank_next", ColumnType.INT32, true, "rank of the true next token; null at the end", RANK));
+        list.add(new TableColumn("rank_input", ColumnType.INT32, false, "rank of the input token", RANK));
+        list.add(new TableColumn("kl_final", ColumnType.FLOAT64, false, "KL(final ‖ layer), nats", NATS));
+        list.add(new TableColumn("kl_input", ColumnType.FLOAT64, false, "KL(layer 0 ‖ layer), nats", NATS));
+        list.add(new TableColumn("entropy", ColumnType.FLOAT64, false, "entropy of the layer's distribution, nats", NATS));
         return List.copyOf(list);
     }
 

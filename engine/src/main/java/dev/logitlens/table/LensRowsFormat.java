@@ -21,7 +21,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -33,7 +35,10 @@ import java.util.stream.Stream;
  *       nulls and NaN as {@code null}.</li>
  *   <li>{@link #CSV}: RFC 4180, a header of {@link LensRows#columns(int)} names, nulls as empty fields.</li>
  *   <li>{@link #PARQUET}: the same flat columns (INT32, FLOAT, DOUBLE, UTF-8 strings; nullable where the column is),
- *       one row group per table, uncompressed; pandas and DuckDB read it.</li>
+ *       as {@link ParquetWriter} writes them with its {@link ParquetWriter.Options#DEFAULTS} (several row groups
+ *       in a large table, token texts dictionary-encoded), GZIP unless told otherwise; the footer's key-value
+ *       metadata {@value #UNITS_KEY} holds the units, a JSON object of column name → {@link TableColumn#unit()};
+ *       pandas and DuckDB read it.</li>
  *   <li>{@link #NPY}: a folder with one array per statistic, R = rows: {@code doc, window, layer, position, context,
  *       token_id, next_id (−1 = none), rank_final_top1, rank_next (−1 = none), rank_input} {@code [R] int32};
  *       {@code top_ids [R, k] int32}; {@code top_probs, top_logits [R, k] float32}; {@code logprob_next (NaN = none),
@@ -46,6 +51,9 @@ public enum LensRowsFormat {
     PARQUET("parquet"),
     NPY("npy");
 
+    /** The Parquet footer key of the columns' units. */
+    public static final String UNITS_KEY = "logitlens.units";
+
     private final String extension;
 
     LensRowsFormat(String extension) {
@@ -57,12 +65,15 @@ public enum LensRowsFormat {
         return stem + "." + extension;
     }
 
-    /** Writes the table to {@code target} atomically (NPY: a folder, renamed into place when complete). */
-    public void write(LensRows rows, Path target) throws IOException {
+    /**
+     * Writes the table to {@code target} atomically (NPY: a folder, renamed into place when complete); Parquet pages
+     * are compressed with {@code parquetCodec}, which the other formats ignore.
+     */
+    public void write(LensRows rows, Path target, ParquetWriter.Codec parquetCodec) throws IOException {
         switch (this) {
             case JSONL -> AtomicFile.write(target, channel -> writeText(rows, Channels.newOutputStream(channel), true));
             case CSV -> AtomicFile.write(target, channel -> writeText(rows, Channels.newOutputStream(channel), false));
-            case PARQUET -> AtomicFile.write(target, channel -> writeParquet(rows, Channels.newOutputStream(channel)));
+            case PARQUET -> AtomicFile.write(target, channel -> writeParquet(rows, Channels.newOutputStream(channel), parquetCodec));
             case NPY -> writeNpyFolder(rows, target);
         }
     }
@@ -196,8 +207,9 @@ public enum LensRowsFormat {
         return Float.isFinite(value) ? number(value) : "null";
     }
 
-    private static void writeParquet(LensRows rows, OutputStream stream) throws IOException {
+    private static void writeParquet(LensRows rows, OutputStream stream, ParquetWriter.Codec codec) throws IOException {
         List<ParquetWriter.Column> schema = new ArrayList<>();
+        Map<String, String> units = new LinkedHashMap<>();
         Object[] values = new Object[rows.columns().size()];
         boolean[][] nulls = new boolean[values.length][];
         for (int c = 0; c < values.length; c++) {
@@ -211,10 +223,13 @@ public enum LensRowsFormat {
             schema.add(column.nullable() ? ParquetWriter.Column.optional(column.name(), type) : ParquetWriter.Column.required(column.name(), type));
             values[c] = rows.values(c);
             nulls[c] = rows.nulls(c);
+            units.put(column.name(), column.unit());
         }
+        ParquetWriter.Options options = ParquetWriter.Options.DEFAULTS.withCodec(codec)
+                .withKeyValueMetadata(Map.of(UNITS_KEY, Json.write(units)));
         OutputStream buffered = new java.io.BufferedOutputStream(stream, 1 << 16);
-        try (ParquetWriter writer = new ParquetWriter(buffered, schema)) {
-            writer.writeRowGroup(rows.size(), values, nulls);
+        try (ParquetWriter writer = new ParquetWriter(buffered, schema, options)) {
+            writer.writeRows(rows.size(), values, nulls);
         }
         buffered.flush();
     }

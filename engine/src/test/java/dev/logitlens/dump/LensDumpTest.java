@@ -5,11 +5,14 @@ import dev.logitlens.api.LensSettings;
 import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.Windows;
 import dev.logitlens.io.NpyWriter;
+import dev.logitlens.io.ParquetWriter;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
+import dev.logitlens.table.LensRows;
 import dev.logitlens.table.LensRowsFormat;
+import dev.logitlens.table.TableColumn;
 import dev.logitlens.testing.CsvReader;
 import dev.logitlens.testing.GgufWriter;
 import dev.logitlens.testing.TableAssertions;
@@ -83,7 +86,8 @@ class LensDumpTest {
     }
 
     private static DumpSettings settings(int window, int stride, int[] layers, int shardDocuments, LensRowsFormat... formats) {
-        return new DumpSettings(3, layers, window, stride, false, List.of(formats), shardDocuments, 1_000_000);
+        return new DumpSettings(3, layers, window, stride, false, List.of(formats), shardDocuments, 1_000_000,
+                ParquetWriter.Codec.GZIP);
     }
 
     private static LensDump.Summary dump(Path folder, DumpSettings settings) throws IOException {
@@ -229,6 +233,26 @@ class LensDumpTest {
                     assertEquals(Double.parseDouble(row.get("entropy")), result.getDouble(5));
                 }
                 assertFalse(result.next());
+            }
+            // GZIP pages, dictionary-encoded token texts, the units in the footer
+            try (ResultSet result = sql.executeQuery("SELECT count(*) FILTER (WHERE compression <> 'GZIP'), "
+                    + "count(*) FILTER (WHERE path_in_schema LIKE '%token' AND encodings NOT LIKE '%RLE_DICTIONARY%'), "
+                    + "count(*) FILTER (WHERE path_in_schema LIKE '%token') FROM parquet_metadata('" + glob + "')")) {
+                assertTrue(result.next());
+                assertEquals(0, result.getLong(1), "chunks not GZIP");
+                assertEquals(0, result.getLong(2), "token chunks not dictionary-encoded");
+                assertEquals(3 * 4, result.getLong(3), "token chunks: 3 shards of token, top1..3_token");
+            }
+            Map<String, Object> units = new java.util.LinkedHashMap<>();
+            for (TableColumn column : LensRows.columns(3)) {
+                units.put(column.name(), column.unit());
+            }
+            try (ResultSet result = sql.executeQuery("SELECT DISTINCT decode(value) FROM parquet_kv_metadata('" + glob
+                    + "') WHERE decode(key) = '" + LensRowsFormat.UNITS_KEY + "'")) {
+                assertTrue(result.next());
+                assertEquals(units, Json.parse(result.getString(1)));
+                assertEquals("nats", Json.asObject(Json.parse(result.getString(1)), "units").get("kl_final"));
+                assertFalse(result.next(), "the same units in every shard");
             }
         }
     }
