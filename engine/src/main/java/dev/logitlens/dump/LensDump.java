@@ -118,6 +118,7 @@ public final class LensDump {
     /** Runs (or resumes) the dump. */
     public Summary run(DumpProgress progress) throws IOException {
         createFolder();
+        refuseIfNotADump(false); // before the lock file is created in it; checked again under the lock
         try (FolderLock ignored = FolderLock.take(folder)) {
             Corpus.Summary size = corpus.scan();
             String manifestSha256 = prepareFolder(size);
@@ -204,6 +205,38 @@ public final class LensDump {
     }
 
     /**
+     * Refuses a folder that holds no manifest and is not empty: all a killed dump can leave before its manifest is in
+     * place is the lock file and the manifest's temporary file ({@code removeTemporary}: which is then removed).
+     */
+    private void refuseIfNotADump(boolean removeTemporary) throws IOException {
+        if (Files.exists(folder.resolve(MANIFEST), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        List<String> foreign = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (name.equals(FolderLock.NAME)) {
+                    continue;
+                }
+                if (MANIFEST_TEMPORARY.matcher(name).matches() && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    if (removeTemporary) {
+                        Files.delete(entry);
+                    }
+                    continue;
+                }
+                foreign.add(name);
+            }
+        }
+        if (!foreign.isEmpty()) {
+            foreign.sort(null);
+            throw new DumpException(folder + " is not empty and holds no " + MANIFEST + ", so it is not a logitlens dump (it holds "
+                    + (foreign.size() == 1 ? foreign.getFirst() : foreign.getFirst() + " and " + (foreign.size() - 1) + " more")
+                    + "); nothing there is adopted or overwritten: choose an empty or new folder");
+        }
+    }
+
+    /**
      * Checks the manifest of a dump folder against this dump's, or, in a folder that is not yet a dump, checks that
      * it is empty and writes the manifest. Returns the sha256 of the manifest's bytes.
      */
@@ -212,26 +245,7 @@ public final class LensDump {
         Path file = folder.resolve(MANIFEST);
         String wanted = Json.write(manifest);
         if (!Files.exists(file)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
-                List<String> foreign = new ArrayList<>();
-                for (Path entry : entries) {
-                    String name = entry.getFileName().toString();
-                    if (name.equals(FolderLock.NAME)) {
-                        continue;
-                    }
-                    if (MANIFEST_TEMPORARY.matcher(name).matches() && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
-                        Files.delete(entry); // the manifest's temporary file of a run killed while writing it
-                        continue;
-                    }
-                    foreign.add(name);
-                }
-                if (!foreign.isEmpty()) {
-                    foreign.sort(null);
-                    throw new DumpException(folder + " is not empty and holds no " + MANIFEST + ", so it is not a logitlens dump (it holds "
-                            + (foreign.size() == 1 ? foreign.getFirst() : foreign.getFirst() + " and " + (foreign.size() - 1) + " more")
-                            + "); nothing there is adopted or overwritten: choose an empty or new folder");
-                }
-            }
+            refuseIfNotADump(true);
             byte[] bytes = (wanted + "\n").getBytes(StandardCharsets.UTF_8);
             int half = bytes.length / 2;
             AtomicFile.write(file, channel -> {

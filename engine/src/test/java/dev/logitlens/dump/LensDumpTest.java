@@ -259,7 +259,7 @@ class LensDumpTest {
         FolderBytes.deleteTree(resumed.resolve("part-00004.npy"));
         Files.delete(resumed.resolve("part-00004.csv"));
         Files.delete(resumed.resolve("part-00004.docs.jsonl"));
-        Files.writeString(resumed.resolve(FolderLock.NAME), "pid 999999999 token 0\n");
+        Files.writeString(resumed.resolve(FolderLock.NAME), "pid 999999999\n");
         Files.writeString(resumed.resolve(".manifest.json4711.partial"), "{\"logitlens");
         int[] documentsSeen = {0};
         LensDump.Summary again = new LensDump(model, "m.gguf", Corpus.open(corpusFile, "text"), resumed, settings)
@@ -287,12 +287,20 @@ class LensDumpTest {
                     && e.getMessage().contains("(pid " + ProcessHandle.current().pid() + ")"), e.getMessage());
             assertEquals(List.of(FolderLock.NAME), FolderBytes.names(folder), "the refused dump wrote nothing");
         }
-        assertEquals(List.of(), FolderBytes.names(folder), "the lock file goes with the lock");
+        assertEquals(List.of(FolderLock.NAME), FolderBytes.names(folder), "the lock file stays ...");
+        assertEquals(0, Files.size(folder.resolve(FolderLock.NAME)), "... emptied of its pid");
 
         // the lock file of a killed dump, which holds no OS lock any more
-        Files.writeString(folder.resolve(FolderLock.NAME), "pid 999999999 token 0\n");
+        Files.writeString(folder.resolve(FolderLock.NAME), "pid 999999999\n");
         assertEquals(3, dump(folder, settings).shardsWritten());
-        assertFalse(FolderBytes.names(folder).contains(FolderLock.NAME));
+        assertEquals(0, Files.size(folder.resolve(FolderLock.NAME)));
+
+        // a file of that name that is not a lock file is not emptied
+        Path notALock = Files.createDirectory(shared.resolve("not-a-lock"));
+        Files.writeString(notALock.resolve(FolderLock.NAME), "my notes\n");
+        DumpException e = assertThrows(DumpException.class, () -> dump(notALock, settings));
+        assertTrue(e.getMessage().contains("not the lock file"), e.getMessage());
+        assertEquals("my notes\n", Files.readString(notALock.resolve(FolderLock.NAME)));
     }
 
     /** Shards without a manifest, or any file in a folder without one, are not adopted, and nothing there is touched. */
@@ -315,10 +323,10 @@ class LensDumpTest {
 
         // what a dump killed before its manifest was in place leaves is no obstacle
         Path killedEarly = Files.createDirectory(shared.resolve("killed-early"));
-        Files.writeString(killedEarly.resolve(FolderLock.NAME), "pid 999999999 token 0\n");
+        Files.writeString(killedEarly.resolve(FolderLock.NAME), "pid 999999999\n");
         Files.writeString(killedEarly.resolve(".manifest.json123.partial"), "{\"logit");
         assertEquals(3, dump(killedEarly, settings).shardsWritten());
-        assertEquals(Set.of("manifest.json", "part-00000.jsonl", "part-00000.docs.jsonl", "part-00001.jsonl", "part-00001.docs.jsonl",
+        assertEquals(Set.of(FolderLock.NAME, "manifest.json", "part-00000.jsonl", "part-00000.docs.jsonl", "part-00001.jsonl", "part-00001.docs.jsonl",
                 "part-00002.jsonl", "part-00002.docs.jsonl"), Set.copyOf(FolderBytes.names(killedEarly)));
     }
 
