@@ -18,6 +18,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** {@code logitlens dump}: the lens of a whole corpus into files, in shards that a rerun resumes. */
@@ -35,8 +37,14 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "  " + ParquetWriter.DEFAULT_ROW_GROUP_ROWS + " rows, the columns' units in the footer's key-value metadata ("
                         + LensRowsFormat.UNITS_KEY + ", JSON).",
                 "OUT/part-NNNNN.npy/: one .npy array per statistic, R rows: [R] int32 / float64 and top_* [R, k].",
-                "OUT/part-NNNNN.docs.jsonl: the shard's documents; written last, it marks the shard done."})
+                "OUT/part-NNNNN.docs.jsonl: the shard's documents and the sha256 of the manifest; written last, it marks",
+                "  the shard done.",
+                "One dump at a time writes a folder (it is locked). A folder that holds no manifest.json must be empty;",
+                "files the dump did not write are never adopted or overwritten. See docs/DUMP-FOLDER.md."})
 final class DumpCommand implements Callable<Integer> {
+
+    /** How long Ctrl-C waits for the dump to finish the document at hand. */
+    private static final int STOP_WAIT_SECONDS = 30;
 
     @Spec
     CommandSpec spec;
@@ -109,11 +117,15 @@ final class DumpCommand implements Callable<Integer> {
             }
             ProgressLine progress = new ProgressLine(err, progressMode);
             AtomicInteger documentsDone = new AtomicInteger();
+            CountDownLatch ended = new CountDownLatch(1);
             Thread interrupted = new Thread(() -> {
+                // Ctrl-C: the dump stops before its next document, drops the shard it was filling and unlocks the
+                // folder. A dump that does not stop in time is cut short like a crash, which the next run recovers.
+                dump.requestStop();
                 try {
-                    LensDump.removeTemporaryFiles(out);
-                } catch (java.io.IOException | RuntimeException e) {
-                    // the next run removes them
+                    ended.await(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
                 progress.finish();
                 err.println("logitlens dump: interrupted after " + documentsDone.get()
@@ -136,11 +148,15 @@ final class DumpCommand implements Callable<Integer> {
                     }
                 });
             } finally {
+                ended.countDown();
                 try {
                     Runtime.getRuntime().removeShutdownHook(interrupted);
                 } catch (IllegalStateException shuttingDown) {
                     // the hook is running: it reports
                 }
+            }
+            if (summary.stopped()) {
+                return 130; // the process ends with the signal's status anyway; the hook reports
             }
             progress.finish();
             err.printf("wrote %d rows in %d shards to %s (%d documents; %d done before, skipped)%n", summary.rowsWritten(),

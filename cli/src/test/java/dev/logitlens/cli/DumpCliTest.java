@@ -344,8 +344,184 @@ class DumpCliTest {
         assertEquals(0, resumed.exit(), resumed.err());
         assertTrue(resumed.err().contains((done * 5) + " done before, skipped"), resumed.err());
         assertEquals(400, docsFiles(out));
-        assertTrue(names(out).stream().noneMatch(name -> name.startsWith(".")), "no temporary files left: " + names(out));
+        assertTrue(names(out).stream().noneMatch(name -> name.startsWith(".") && !name.equals(".logitlens-dump.lock")),
+                "no temporary files left: " + names(out));
         TableAssertions.assertSameRows(reference(big, options), csvRows(out));
+    }
+
+    /** A dump process that stopped itself at a crash point ({@code -Dlogitlens.test.crashAt}), waiting to be killed. */
+    private record Paused(Process process, String label) {
+        /** SIGKILL, as a crash or the OOM killer would. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly(); // SIGKILL on Unix
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the killed dump ended");
+            assertEquals(137, process.exitValue(), "ended by SIGKILL");
+        }
+    }
+
+    /** Starts {@code logitlens args} in a new JVM that pauses at crash point {@code step}. */
+    private static Process startPausingAt(int step, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>(CliProcess.command(args.toArray(String[]::new)));
+        command.add(1, "-Dlogitlens.test.crashAt=" + step);
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /** Waits for a process of {@link #startPausingAt} to pause; null when it ended before (normally). */
+    private static Paused awaitPause(Process process, int step, Path log) throws IOException, InterruptedException {
+        StringBuilder output = new StringBuilder();
+        try (var reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String prefix = "logitlens-test paused at step " + step + ": ";
+            String line;
+            while ((line = reader.readLine()) != null) {
+                output.append(line).append('\n');
+                if (line.startsWith(prefix)) {
+                    Files.writeString(log, output);
+                    return new Paused(process, line.substring(prefix.length()));
+                }
+            }
+        }
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        Files.writeString(log, output);
+        assertEquals(0, process.exitValue(), "a dump that was not paused ends normally: " + output);
+        return null;
+    }
+
+    private static Paused pauseAt(int step, Path log, List<String> args) throws IOException, InterruptedException {
+        return awaitPause(startPausingAt(step, args), step, log);
+    }
+
+    private static List<String> dumpArgs(Path corpusFile, Path out, String... options) {
+        List<String> args = new ArrayList<>(List.of("dump", corpusFile.toString(), "-m", gguf.toString(), "-o", out.toString()));
+        args.addAll(List.of(options));
+        return args;
+    }
+
+    /**
+     * Two dumps of different corpora into one new folder at once: the second fails at once naming the first's pid and
+     * writes nothing; once the first is killed, its lock (the file is still there) is taken over.
+     */
+    @Test
+    void aSecondDumpIntoTheFolderFailsAtOnceAndAKilledDumpsLockIsTakenOver() throws Exception {
+        Path other = tokensCorpus(dir.resolve("other.jsonl"), 5, 99);
+        Path out = dir.resolve("contested");
+        String[] options = {"--format", "csv", "--shard-docs", "2", "--progress", "never"};
+        Paused first = pauseAt(1, dir.resolve("first.log"), dumpArgs(corpus, out, options));
+        long firstPid = first == null ? -1 : first.process().pid();
+        try {
+            assertTrue(first != null && first.label().equals("dump folder locked"), String.valueOf(first));
+            Run second = cli(dumpArgs(other, out, options).toArray(String[]::new));
+            assertEquals(1, second.exit(), second.err());
+            assertTrue(second.err().contains(out.toString()) && second.err().contains("another dump (pid " + first.process().pid() + ")"),
+                    second.err());
+            assertEquals(1, second.err().strip().lines().count(), "one line: " + second.err());
+            assertEquals(List.of(".logitlens-dump.lock"), names(out), "the refused dump wrote nothing");
+        } finally {
+            if (first != null) {
+                first.kill();
+            }
+        }
+        assertEquals("pid " + firstPid + "\n", Files.readString(out.resolve(".logitlens-dump.lock")),
+                "the killed dump's lock file is left, without its OS lock");
+
+        Run taken = cli(dumpArgs(other, out, options).toArray(String[]::new));
+        assertEquals(0, taken.exit(), taken.err());
+        Map<String, Object> manifest = Json.asObject(Json.parse(Files.readString(out.resolve("manifest.json"))), "manifest");
+        assertEquals(other.toString(), Json.asObject(manifest.get("corpus"), "corpus").get("path"));
+        assertTrue(names(out).stream().noneMatch(name -> name.startsWith(".") && !name.equals(".logitlens-dump.lock")), names(out).toString());
+        assertEquals(0, Files.size(out.resolve(".logitlens-dump.lock")), "emptied of its pid");
+        Run refused = cli(dumpArgs(corpus, out, options).toArray(String[]::new));
+        assertEquals(1, refused.exit(), refused.err());
+        assertTrue(refused.err().contains("other settings") && refused.err().contains("corpus: was"), refused.err());
+    }
+
+    /** A folder holding a file the dump did not write and no manifest: exit 1, one line naming it, the file untouched. */
+    @Test
+    void aFolderThatIsNotADumpIsRefused() throws IOException {
+        Path out = Files.createDirectory(dir.resolve("mine"));
+        Path notes = Files.writeString(out.resolve("part-00000.jsonl"), "{\"my\": \"notes\"}\n");
+        Run run = cli(dumpArgs(corpus, out, "--format", "jsonl", "--progress", "never").toArray(String[]::new));
+        assertEquals(1, run.exit(), run.err());
+        assertTrue(run.err().contains(out.toString()) && run.err().contains("part-00000.jsonl")
+                && run.err().contains("not a logitlens dump"), run.err());
+        assertEquals(1, run.err().strip().lines().count(), "one line: " + run.err());
+        assertEquals(List.of("part-00000.jsonl"), names(out));
+        assertEquals("{\"my\": \"notes\"}\n", Files.readString(notes));
+    }
+
+    /**
+     * SIGKILL at chosen and at random points of a dump (half-way through the manifest's write, in the renames that publish a shard, in
+     * the NPY folder's; the last twice in a row), then a rerun: the folder ends byte for
+     * byte equal to that of an uninterrupted dump. Nothing in it depends on the run (no time, pid or host name).
+     */
+    @Test
+    void aDumpKilledAtAnyPointAndRerunEndsWithTheBytesOfAnUninterruptedOne() throws Exception {
+        String[] options = {"--format", "csv,npy", "--shard-docs", "3", "--top-k", "2", "--progress", "never"};
+        Path reference = dir.resolve("reference");
+        List<String> command = new ArrayList<>(CliProcess.command(dumpArgs(corpus, reference, options).toArray(String[]::new)));
+        command.add(1, "-Dlogitlens.test.crashAt=trace");
+        Process traced = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String trace = new String(traced.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(traced.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, traced.exitValue(), trace);
+        List<String> steps = new ArrayList<>();
+        for (String line : trace.lines().toList()) {
+            if (line.startsWith("logitlens-test step ")) {
+                assertEquals("logitlens-test step " + (steps.size() + 1) + ": ", line.substring(0, line.indexOf(": ") + 2));
+                steps.add(line.substring(line.indexOf(": ") + 2));
+            }
+        }
+        Map<String, byte[]> expected = dev.logitlens.testing.FolderBytes.of(reference);
+        assertEquals(Set2.of(".logitlens-dump.lock", "manifest.json", "part-00000.csv", "part-00000.docs.jsonl", "part-00000.npy/", "part-00001.csv",
+                "part-00001.docs.jsonl", "part-00001.npy/", "part-00002.csv", "part-00002.docs.jsonl", "part-00002.npy/"),
+                Set2.copy(expected.keySet().stream().filter(name -> !name.contains(".npy/") || name.endsWith(".npy/")).toList()));
+
+        List<Integer> chosen = new ArrayList<>();
+        chosen.add(steps.indexOf("half of manifest.json written") + 1);
+        chosen.add(steps.indexOf("rename to part-00001.npy") + 1); // the NPY folder, into the staging folder
+        chosen.add(steps.lastIndexOf("rename to part-00001.csv") + 1); // publishing shard 1: the first file
+        chosen.add(steps.lastIndexOf("rename to part-00001.docs.jsonl") + 1); // ... and its last
+        assertTrue(chosen.stream().allMatch(step -> step > 0), chosen + " in " + steps);
+        assertTrue(steps.indexOf("rename to part-00001.docs.jsonl") < steps.lastIndexOf("rename to part-00001.csv"),
+                "the publishing renames come after the staged files are complete");
+        long[] seeds = {1, 2};
+        for (long seed : seeds) {
+            chosen.add(1 + new SplittableRandom(seed).nextInt(steps.size()));
+        }
+        // the dumps to kill run side by side (each into its own folder): a JVM's start is most of their time
+        List<List<String>> args = new ArrayList<>();
+        List<Process> processes = new ArrayList<>();
+        for (int i = 0; i < chosen.size(); i++) {
+            args.add(dumpArgs(corpus, dir.resolve("killed-" + i), options));
+            processes.add(startPausingAt(chosen.get(i), args.get(i)));
+        }
+        List<String> what = new ArrayList<>();
+        try {
+            for (int i = 0; i < chosen.size(); i++) {
+                int step = chosen.get(i);
+                Paused paused = awaitPause(processes.get(i), step, dir.resolve("killed-" + i + ".log"));
+                assertTrue(paused != null, "step " + step + " reached");
+                assertEquals(steps.get(step - 1), paused.label(), "the steps of a dump are always the same");
+                paused.kill();
+                what.add("killed at step " + step + " (" + paused.label() + ")");
+            }
+            // the last is killed again in its rerun, at a random point of the rerun's own steps (when it has that many)
+            int last = chosen.size() - 1;
+            int again = 1 + new SplittableRandom(seeds[seeds.length - 1] + 100).nextInt(steps.size());
+            processes.set(last, startPausingAt(again, args.get(last)));
+            Paused second = awaitPause(processes.get(last), again, dir.resolve("killed-" + last + "-again.log"));
+            if (second != null) {
+                second.kill();
+                what.set(last, what.get(last) + ", then at step " + again + " (" + second.label() + ")");
+            }
+        } finally {
+            processes.forEach(Process::destroyForcibly);
+        }
+        for (int i = 0; i < chosen.size(); i++) {
+            Run rerun = cli(args.get(i).toArray(String[]::new));
+            assertEquals(0, rerun.exit(), what.get(i) + ": " + rerun.err());
+            dev.logitlens.testing.FolderBytes.assertSame(expected, dev.logitlens.testing.FolderBytes.of(dir.resolve("killed-" + i)),
+                    what.get(i) + ", then rerun: ");
+        }
     }
 
     private static int docsFiles(Path folder) throws IOException {
@@ -393,7 +569,7 @@ class DumpCliTest {
         Path afterFailure = saved.resolve("after-failure");
         List<String> left = names(afterFailure);
         assertTrue(left.contains("manifest.json"), left.toString());
-        assertTrue(left.stream().noneMatch(name -> name.startsWith(".")), "no temporary files: " + left);
+        assertTrue(left.stream().noneMatch(name -> name.startsWith(".") && !name.equals(".logitlens-dump.lock")), "no temporary files: " + left);
         int completeShards = (int) left.stream().filter(name -> name.endsWith(".docs.jsonl")).count();
         assertTrue(completeShards >= 1 && completeShards < 9, "the disk filled part way: " + left);
         for (String name : left) {

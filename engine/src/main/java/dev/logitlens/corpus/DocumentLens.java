@@ -32,7 +32,7 @@ public final class DocumentLens {
          * @param tokens tokens of the document run through the lens so far
          * @param bytes  bytes of a text file document read so far (0 for a document held in memory)
          */
-        void advanced(int tokens, long bytes);
+        void advanced(int tokens, long bytes) throws IOException;
 
         Progress NONE = (tokens, bytes) -> { };
     }

@@ -5,6 +5,7 @@ import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.Document;
 import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.io.AtomicFile;
+import dev.logitlens.io.CrashPoint;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
@@ -18,11 +19,19 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -31,24 +40,45 @@ import java.util.regex.Pattern;
 /**
  * The lens of a whole corpus, written to a folder in shards that can be resumed.
  *
- * <p>The folder holds {@code manifest.json} (the model, the corpus's fingerprint and the settings) and, per shard
- * {@code part-NNNNN}: one file per format ({@link LensRowsFormat}) and, written last, {@code part-NNNNN.docs.jsonl}
- * listing its documents ({@code doc, source, tokens, windows, rows}). Every file is written atomically, and a shard
- * counts as done only once its documents file exists, so a crash, a full disk or Ctrl-C leaves complete shards and
- * at most a hidden temporary file (removed by the next run). Running the same dump again over the same folder skips
- * the documents of the done shards; a folder holding a dump of another model, corpus or settings is refused.
+ * <p>The folder holds {@code manifest.json} (the model, the corpus's fingerprint and the settings; written first and
+ * never rewritten) and, per shard {@code part-NNNNN}: one file per format ({@link LensRowsFormat}) and
+ * {@code part-NNNNN.docs.jsonl} listing its documents ({@code doc, source, tokens, windows, rows, manifest_sha256}).
+ * The rules (docs/DUMP-FOLDER.md):
+ * <ul>
+ *   <li>one writer: the folder is locked ({@link FolderLock}) for the whole run; a second dump fails at once;</li>
+ *   <li>nothing adopted blindly: a folder without {@code manifest.json} must be empty (a killed run may have left
+ *       its lock file and the manifest's temporary file); every shard records the sha256 of the manifest it was
+ *       made under, and a shard recording another, or a {@code part-*} file of no done shard, is refused;</li>
+ *   <li>nothing overwritten: a shard is written into the hidden folder {@code .part-NNNNN.staging}, its documents
+ *       file last; only then are its files moved into place (never over an existing file), the documents file last,
+ *       which marks the shard done;</li>
+ *   <li>a crash at any moment: a run starts by removing the manifest's temporary files and every staging folder
+ *       that lacks its documents file, and by finishing the moves of every staging folder that has it. The shards
+ *       done are a prefix of those of an uninterrupted run, so the rerun ends with the same bytes.</li>
+ * </ul>
+ * Running the same dump again over the same folder skips the documents of the done shards; a folder holding a dump
+ * of another model, corpus or settings is refused.
  *
  * <p>The data path per document: text → tokens → windows → per window the lens ({@link DocumentLens}) → rows
  * ({@link LensRows}) → shard files.
  */
 public final class LensDump {
 
-    /** What a run did. */
-    public record Summary(int documents, int documentsSkipped, int shardsWritten, long rowsWritten, long tokens) {
+    /** What a run did; {@code stopped} when {@link #requestStop()} ended it early (nothing half-written is left). */
+    public record Summary(int documents, int documentsSkipped, int shardsWritten, long rowsWritten, long tokens, boolean stopped) {
     }
 
     static final String MANIFEST = "manifest.json";
-    private static final Pattern DOCS_FILE = Pattern.compile("part-(\\d{5,})\\.docs\\.jsonl");
+    /** A shard's files as the user sees them: {@code part-NNNNN.EXT}. */
+    private static final Pattern PART_FILE = Pattern.compile("part-(\\d{5,})\\.(.+)");
+    private static final Pattern STAGING = Pattern.compile("\\.(part-\\d{5,})\\.staging");
+    /** {@link AtomicFile}'s temporary file of the manifest. */
+    private static final Pattern MANIFEST_TEMPORARY = Pattern.compile("\\.manifest\\.json-?\\d+\\.partial");
+    /** Temporary files that versions before the staging folders left in the folder itself. */
+    private static final Pattern OLD_TEMPORARY = Pattern.compile("\\.part-\\d{5,}\\.(jsonl|csv|parquet|docs\\.jsonl)-?\\d+\\.partial|\\.part-\\d{5,}\\.npy\\.-?\\d+");
+    private static final String DOCS = ".docs.jsonl";
+    /** The key of a documents line that holds the sha256 of the manifest the shard was made under. */
+    static final String MANIFEST_SHA256 = "manifest_sha256";
 
     private final LensModel model;
     private final String modelId;
@@ -56,6 +86,7 @@ public final class LensDump {
     private final Path folder;
     private final DumpSettings settings;
     private final TokenTexts texts;
+    private volatile boolean stopRequested;
 
     /**
      * @param model    the open model
@@ -75,40 +106,76 @@ public final class LensDump {
         validateSettings();
     }
 
+    /**
+     * Asks a running {@link #run} to stop before its next document (from any thread, e.g. a shutdown hook): the shard
+     * being filled is dropped, the lock released, and {@code run} returns a summary with {@code stopped}.
+     */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
     /** Runs (or resumes) the dump. */
     public Summary run(DumpProgress progress) throws IOException {
-        Corpus.Summary size = corpus.scan();
-        prepareFolder(size);
-        BitSet done = new BitSet();
-        int nextShard = readDoneShards(done);
-        Shard shard = new Shard(nextShard);
+        createFolder();
+        refuseIfNotADump(false); // before the lock file is created in it; checked again under the lock
+        try (FolderLock ignored = FolderLock.take(folder)) {
+            Corpus.Summary size = corpus.scan();
+            String manifestSha256 = prepareFolder(size);
+            recover(manifestSha256);
+            BitSet done = new BitSet();
+            int nextShard = readDoneShards(done, manifestSha256, size.documents());
+            return dump(progress, size, done, new Shard(nextShard, manifestSha256));
+        }
+    }
+
+    private Summary dump(DumpProgress progress, Corpus.Summary size, BitSet done, Shard shard) throws IOException {
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
                 LensOptions.defaults().withTopK(settings.topK()));
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
         int[] skipped = {0};
-        corpus.forEach(document -> {
-            if (done.get(document.index())) {
-                skipped[0]++;
-            } else {
-                int tokens = addDocument(document, lens, shard, (documentTokens, documentBytes) -> progress.window(
-                        documentsDone[0], size.documents(), counters[0] + documentBytes, size.bytes(), counters[1] + documentTokens));
-                counters[1] += tokens;
-                if (shard.documents >= settings.shardDocuments() || shard.rows.size() >= settings.shardRows()) {
-                    counters[2] += shard.write(progress);
-                    shards[0]++;
+        boolean stopped = false;
+        try {
+            corpus.forEach(document -> {
+                if (stopRequested) {
+                    throw new Stop();
                 }
-            }
-            documentsDone[0]++;
-            counters[0] += document.size();
-            progress.document(documentsDone[0], size.documents(), counters[0], size.bytes(), counters[1]);
-        });
-        if (shard.documents > 0) {
+                if (done.get(document.index())) {
+                    skipped[0]++;
+                } else {
+                    int tokens = addDocument(document, lens, shard, (documentTokens, documentBytes) -> {
+                        if (stopRequested) {
+                            throw new Stop(); // within a long document too: the shard in hand is dropped anyway
+                        }
+                        progress.window(documentsDone[0], size.documents(), counters[0] + documentBytes, size.bytes(),
+                                counters[1] + documentTokens);
+                    });
+                    counters[1] += tokens;
+                    if (shard.documents >= settings.shardDocuments() || shard.rows.size() >= settings.shardRows()) {
+                        counters[2] += shard.write(progress);
+                        shards[0]++;
+                    }
+                }
+                documentsDone[0]++;
+                counters[0] += document.size();
+                progress.document(documentsDone[0], size.documents(), counters[0], size.bytes(), counters[1]);
+            });
+        } catch (Stop e) {
+            stopped = true;
+        }
+        if (!stopped && shard.documents > 0) {
             counters[2] += shard.write(progress);
             shards[0]++;
         }
-        return new Summary(size.documents(), skipped[0], shards[0], counters[2], counters[1]);
+        return new Summary(size.documents(), skipped[0], shards[0], counters[2], counters[1], stopped);
+    }
+
+    /** Unwinds {@link Corpus#forEach} when a stop was requested. */
+    private static final class Stop extends IOException {
+        Stop() {
+            super("stopped", null);
+        }
     }
 
     /** Settings that do not fit the model are the caller's error, not the dump's: {@link IllegalArgumentException}. */
@@ -131,7 +198,7 @@ public final class LensDump {
 
     // ---- the folder and the manifest ----
 
-    private void prepareFolder(Corpus.Summary size) throws IOException {
+    private void createFolder() throws IOException {
         if (Files.exists(folder) && !Files.isDirectory(folder)) {
             throw new DumpException(folder + " exists and is not a folder");
         }
@@ -140,35 +207,98 @@ public final class LensDump {
             throw new DumpException("cannot create " + folder + ": folder " + parent + " does not exist");
         }
         Files.createDirectories(folder);
-        removeLeftovers();
-        Map<String, Object> manifest = manifest(size);
-        Path file = folder.resolve(MANIFEST);
-        String wanted = Json.write(manifest);
-        if (Files.exists(file)) {
-            Map<String, Object> existing;
-            try {
-                existing = Json.asObject(Json.parse(Files.readString(file, StandardCharsets.UTF_8)), MANIFEST);
-            } catch (JsonException e) {
-                throw new DumpException(file + " is not a logitlens manifest (" + e.getMessage() + "); choose another folder");
-            }
-            Map<String, Object> normalised = Json.asObject(Json.parse(wanted), MANIFEST);
-            if (!existing.equals(normalised)) {
-                StringBuilder differences = new StringBuilder();
-                for (String key : normalised.keySet()) {
-                    if (!Objects.equals(existing.get(key), normalised.get(key))) {
-                        differences.append("\n  ").append(key).append(": was ").append(Json.write(existing.get(key)))
-                                .append(", now ").append(Json.write(normalised.get(key)));
-                    }
+    }
+
+    /**
+     * Refuses a folder that holds no manifest and is not empty: all a killed dump can leave before its manifest is in
+     * place is the lock file and the manifest's temporary file ({@code removeTemporary}: which is then removed).
+     */
+    private void refuseIfNotADump(boolean removeTemporary) throws IOException {
+        if (Files.exists(folder.resolve(MANIFEST), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        List<String> foreign = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (name.equals(FolderLock.NAME)) {
+                    continue;
                 }
-                throw new DumpException(folder + " holds a dump with other settings; resume it with the same ones, or choose another folder:"
-                        + (differences.isEmpty() ? "\n  (the manifest differs)" : differences));
+                if (MANIFEST_TEMPORARY.matcher(name).matches() && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    if (removeTemporary) {
+                        Files.delete(entry);
+                    }
+                    continue;
+                }
+                foreign.add(name);
             }
-        } else {
-            byte[] bytes = (wanted + "\n").getBytes(StandardCharsets.UTF_8);
-            AtomicFile.write(file, channel -> channel.write(ByteBuffer.wrap(bytes)));
+        }
+        if (!foreign.isEmpty()) {
+            foreign.sort(null);
+            throw new DumpException(folder + " is not empty and holds no " + MANIFEST + ", so it is not a logitlens dump (it holds "
+                    + (foreign.size() == 1 ? foreign.getFirst() : foreign.getFirst() + " and " + (foreign.size() - 1) + " more")
+                    + "); nothing there is adopted or overwritten: choose an empty or new folder");
         }
     }
 
+    /**
+     * Checks the manifest of a dump folder against this dump's, or, in a folder that is not yet a dump, checks that
+     * it is empty and writes the manifest. Returns the sha256 of the manifest's bytes.
+     */
+    private String prepareFolder(Corpus.Summary size) throws IOException {
+        Map<String, Object> manifest = manifest(size);
+        Path file = folder.resolve(MANIFEST);
+        String wanted = Json.write(manifest);
+        if (!Files.exists(file)) {
+            refuseIfNotADump(true);
+            byte[] bytes = (wanted + "\n").getBytes(StandardCharsets.UTF_8);
+            int half = bytes.length / 2;
+            AtomicFile.write(file, channel -> {
+                writeFully(channel, ByteBuffer.wrap(bytes, 0, half));
+                CrashPoint.reach("half of " + MANIFEST + " written");
+                writeFully(channel, ByteBuffer.wrap(bytes, half, bytes.length - half));
+            });
+        }
+        byte[] existingBytes = Files.readAllBytes(file);
+        Map<String, Object> existing;
+        try {
+            existing = Json.asObject(Json.parse(new String(existingBytes, StandardCharsets.UTF_8)), MANIFEST);
+        } catch (JsonException e) {
+            throw new DumpException(file + " is not a logitlens manifest (" + e.getMessage() + "); choose another folder");
+        }
+        if (!existing.containsKey("logitlens_dump")) {
+            throw new DumpException(file + " is not a logitlens manifest (it has no \"logitlens_dump\" key); choose another folder");
+        }
+        Map<String, Object> normalised = Json.asObject(Json.parse(wanted), MANIFEST);
+        if (!existing.equals(normalised)) {
+            StringBuilder differences = new StringBuilder();
+            for (String key : normalised.keySet()) {
+                if (!Objects.equals(existing.get(key), normalised.get(key))) {
+                    differences.append("\n  ").append(key).append(": was ").append(Json.write(existing.get(key)))
+                            .append(", now ").append(Json.write(normalised.get(key)));
+                }
+            }
+            throw new DumpException(folder + " holds a dump with other settings; resume it with the same ones, or choose another folder:"
+                    + (differences.isEmpty() ? "\n  (the manifest differs)" : differences));
+        }
+        return sha256(existingBytes);
+    }
+
+    private static void writeFully(java.nio.channels.FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256 in this JVM", e);
+        }
+    }
+
+    /** The manifest: only what the dump was made from, in a fixed key order, nothing that depends on the run. */
     private Map<String, Object> manifest(Corpus.Summary size) throws IOException {
         Gpt2Config config = model.config();
         Map<String, Object> modelEntry = new LinkedHashMap<>();
@@ -198,68 +328,150 @@ public final class LensDump {
         root.put("model", modelEntry);
         root.put("corpus", corpusEntry);
         root.put("settings", settingsEntry);
-        root.put("columns", LensRows.columns(settings.topK()).stream().map(c -> Map.of(
-                "name", c.name(), "type", c.type().name().toLowerCase(), "nullable", c.nullable(), "description", c.description())).toList());
+        root.put("columns", LensRows.columns(settings.topK()).stream().map(c -> {
+            Map<String, Object> column = new LinkedHashMap<>(); // not Map.of: its order changes from run to run
+            column.put("name", c.name());
+            column.put("type", c.type().name().toLowerCase());
+            column.put("nullable", c.nullable());
+            column.put("description", c.description());
+            return column;
+        }).toList());
         return root;
     }
 
-    private void removeLeftovers() throws IOException {
-        removeTemporaryFiles(folder);
+    /**
+     * Cleans up after a run that was killed: removes the manifest's temporary files (and those older versions left)
+     * and every staging folder without its documents file; finishes publishing every staging folder that has it.
+     */
+    private void recover(String manifestSha256) throws IOException {
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(folder, ".*")) {
+            stream.forEach(entries::add);
+        }
+        entries.sort(null);
+        for (Path entry : entries) {
+            String name = entry.getFileName().toString();
+            Matcher staging = STAGING.matcher(name);
+            if (staging.matches() && Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                String stem = staging.group(1);
+                Path docs = entry.resolve(stem + DOCS);
+                if (Files.exists(docs)) {
+                    checkDocuments(docs, manifestSha256, Integer.MAX_VALUE, new BitSet());
+                    publish(entry, stem);
+                } else {
+                    deleteTree(entry);
+                }
+            } else if ((MANIFEST_TEMPORARY.matcher(name).matches() || OLD_TEMPORARY.matcher(name).matches())
+                    && !Files.isSymbolicLink(entry)) {
+                deleteTree(entry);
+            }
+        }
     }
 
     /**
-     * Removes the temporary files of an interrupted run from a dump folder: hidden, named after a part or the
-     * manifest. Safe to call from a shutdown hook; a run removes them itself when it starts.
+     * Moves a complete staging folder's files into place, the documents file last, then removes the folder. A file
+     * already under a shard file's name is not this dump's (its shard is not done): refused, never replaced.
      */
-    public static void removeTemporaryFiles(Path folder) throws IOException {
-        if (!Files.isDirectory(folder)) {
-            return;
+    private void publish(Path staging, String stem) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(staging, stem + ".*")) {
+            stream.forEach(files::add);
         }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, ".part-*")) {
-            for (Path entry : entries) {
-                if (Files.isDirectory(entry)) {
-                    try (var walk = Files.walk(entry)) {
-                        for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                            Files.deleteIfExists(path);
-                        }
-                    }
-                } else {
-                    Files.deleteIfExists(entry);
-                }
+        files.sort(null);
+        Path docs = staging.resolve(stem + DOCS);
+        files.remove(docs);
+        files.add(docs);
+        for (Path file : files) {
+            Path target = folder.resolve(file.getFileName().toString());
+            CrashPoint.reach("rename to " + target.getFileName());
+            try {
+                Files.move(file, target); // no REPLACE_EXISTING: an existing target fails the move
+            } catch (FileAlreadyExistsException e) {
+                throw new DumpException(target + " exists but was not written by this dump; move it away (" + staging.getFileName()
+                        + " holds the shard's files and is finished by the next run)");
+            }
+            CrashPoint.reach("renamed to " + target.getFileName());
+        }
+        deleteTree(staging);
+        CrashPoint.reach("removed " + staging.getFileName());
+    }
+
+    /**
+     * Marks the documents of the done shards, after checking that each was made under this manifest and that every
+     * {@code part-*} file belongs to a done shard; returns the number of the next shard.
+     */
+    private int readDoneShards(BitSet done, String manifestSha256, int documents) throws IOException {
+        int next = 0;
+        List<Path> parts = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "part-*")) {
+            entries.forEach(parts::add);
+        }
+        parts.sort(null);
+        for (Path entry : parts) {
+            String name = entry.getFileName().toString();
+            Matcher matcher = PART_FILE.matcher(name);
+            if (!matcher.matches()) {
+                continue;
+            }
+            String stem = "part-" + matcher.group(1);
+            Path docs = folder.resolve(stem + DOCS);
+            if (!Files.isRegularFile(docs)) {
+                throw new DumpException(entry + " was not written by this dump (no " + docs.getFileName() + " marks its shard done); "
+                        + "it is not adopted or overwritten: move it away, or choose another folder");
+            }
+            if (entry.equals(docs)) {
+                next = Math.max(next, Integer.parseInt(matcher.group(1)) + 1);
+                checkDocuments(docs, manifestSha256, documents, done);
             }
         }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, ".manifest.json*")) {
-            for (Path entry : entries) {
-                Files.deleteIfExists(entry);
+        return next;
+    }
+
+    /** Reads a documents file into {@code done}, refusing one made under another manifest or listing impossible documents. */
+    private static void checkDocuments(Path docs, String manifestSha256, int documents, BitSet done) throws IOException {
+        try (BufferedReader reader = Files.newBufferedReader(docs, StandardCharsets.UTF_8)) {
+            String line;
+            int number = 0;
+            while ((line = reader.readLine()) != null) {
+                number++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                Map<String, Object> entry;
+                int doc;
+                try {
+                    entry = Json.asObject(Json.parse(line), "line");
+                    doc = Math.toIntExact(Json.asLong(entry.get("doc"), "doc"));
+                } catch (JsonException | ArithmeticException e) {
+                    throw new DumpException(docs + ":" + number + " is damaged (" + e.getMessage() + "); delete it and its part files to redo that shard");
+                }
+                Object recorded = entry.get(MANIFEST_SHA256);
+                if (!manifestSha256.equals(recorded)) {
+                    throw new DumpException(docs + " was not made under this folder's " + MANIFEST + " (its " + MANIFEST_SHA256 + " is "
+                            + (recorded == null ? "missing" : Json.write(recorded)) + ", the manifest's is " + manifestSha256
+                            + "); it is not adopted: move that shard away, or choose another folder");
+                }
+                if (doc < 0 || doc >= documents || done.get(doc)) {
+                    throw new DumpException(docs + ":" + number + " lists document " + doc + ", which "
+                            + (done.get(doc) ? "another line of a done shard lists too" : "the corpus does not have")
+                            + "; it is not adopted: move that shard away, or choose another folder");
+                }
+                done.set(doc);
             }
         }
     }
 
-    /** Marks the documents of the done shards; returns the number of the next shard. */
-    private int readDoneShards(BitSet done) throws IOException {
-        int next = 0;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "part-*.docs.jsonl")) {
-            for (Path entry : entries) {
-                Matcher matcher = DOCS_FILE.matcher(entry.getFileName().toString());
-                if (!matcher.matches()) {
-                    continue;
-                }
-                next = Math.max(next, Integer.parseInt(matcher.group(1)) + 1);
-                try (BufferedReader reader = Files.newBufferedReader(entry, StandardCharsets.UTF_8)) {
-                    String line;
-                    while ((line = reader.readLine()) != null) {
-                        if (!line.isBlank()) {
-                            try {
-                                done.set(Math.toIntExact(Json.asLong(Json.asObject(Json.parse(line), "line").get("doc"), "doc")));
-                            } catch (JsonException | ArithmeticException e) {
-                                throw new DumpException(entry + " is damaged (" + e.getMessage() + "); delete it and its part files to redo that shard");
-                            }
-                        }
-                    }
+    /** Deletes a file, or a folder with its content, that the dump wrote; never follows a link. */
+    private static void deleteTree(Path root) throws IOException {
+        if (Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            try (var walk = Files.walk(root)) {
+                for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
                 }
             }
+        } else {
+            Files.deleteIfExists(root);
         }
-        return next;
     }
 
     // ---- documents ----
@@ -278,11 +490,13 @@ public final class LensDump {
     private final class Shard {
         final LensRows rows = new LensRows(settings.topK(), texts);
         final StringBuilder documentsList = new StringBuilder();
+        final String manifestSha256;
         int number;
         int documents;
 
-        Shard(int number) {
+        Shard(int number, String manifestSha256) {
             this.number = number;
+            this.manifestSha256 = manifestSha256;
         }
 
         void addDocument(Document document, int tokens, int windows, int rowCount) {
@@ -292,23 +506,45 @@ public final class LensDump {
             line.put("tokens", tokens);
             line.put("windows", windows);
             line.put("rows", rowCount);
+            line.put(MANIFEST_SHA256, manifestSha256);
             documentsList.append(Json.write(line)).append('\n');
             documents++;
         }
 
-        /** Writes every format, then the documents file that marks the shard done; starts the next shard. */
+        /**
+         * Writes every format, then the documents file, into the shard's staging folder, and publishes them (the
+         * documents file last: it marks the shard done); starts the next shard.
+         */
         int write(DumpProgress progress) throws IOException {
             String stem = String.format("part-%05d", number);
+            List<String> names = new ArrayList<>();
             for (LensRowsFormat format : settings.formats()) {
-                format.write(rows, folder.resolve(format.fileName(stem)), settings.parquetCodec());
+                names.add(format.fileName(stem));
             }
-            byte[] list = documentsList.toString().getBytes(StandardCharsets.UTF_8);
-            AtomicFile.write(folder.resolve(stem + ".docs.jsonl"), channel -> {
-                ByteBuffer buffer = ByteBuffer.wrap(list);
-                while (buffer.hasRemaining()) {
-                    channel.write(buffer);
+            names.add(stem + DOCS);
+            for (String name : names) {
+                if (Files.exists(folder.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
+                    throw new DumpException(folder.resolve(name) + " exists but was not written by this dump; it is not overwritten: "
+                            + "move it away, or choose another folder");
                 }
-            });
+            }
+            Path staging = folder.resolve("." + stem + ".staging");
+            Files.createDirectory(staging);
+            CrashPoint.reach("created " + staging.getFileName());
+            boolean complete = false;
+            try {
+                for (LensRowsFormat format : settings.formats()) {
+                    format.write(rows, staging.resolve(format.fileName(stem)), settings.parquetCodec());
+                }
+                byte[] list = documentsList.toString().getBytes(StandardCharsets.UTF_8);
+                AtomicFile.write(staging.resolve(stem + DOCS), channel -> writeFully(channel, ByteBuffer.wrap(list)));
+                complete = true; // from here on, a failure is finished by the next run
+            } finally {
+                if (!complete) {
+                    deleteTree(staging);
+                }
+            }
+            publish(staging, stem);
             int written = rows.size();
             progress.shard(stem, written);
             rows.clear();

@@ -34,19 +34,24 @@ public final class AtomicFile {
             throw new IOException("cannot write " + target + ": folder " + folder + " does not exist");
         }
         Path partial = Files.createTempFile(folder, "." + absolute.getFileName(), ".partial");
+        String name = absolute.getFileName().toString();
+        CrashPoint.reach("temporary file of " + name + " created");
         boolean done = false;
         try {
             publishable(partial, absolute);
             try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writer.write(channel);
+                CrashPoint.reach("temporary file of " + name + " written, not forced");
                 channel.force(true);
             }
+            CrashPoint.reach("rename to " + name);
             try {
                 Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(partial, absolute, StandardCopyOption.REPLACE_EXISTING);
             }
             done = true;
+            CrashPoint.reach("renamed to " + name);
         } catch (IOException e) {
             throw new IOException("cannot write " + target + ": " + describe(e), e);
         } finally {

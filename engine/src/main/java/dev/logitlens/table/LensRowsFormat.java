@@ -278,6 +278,7 @@ public enum LensRowsFormat {
             if (Files.exists(absolute)) {
                 deleteTree(absolute);
             }
+            dev.logitlens.io.CrashPoint.reach("rename to " + absolute.getFileName());
             try {
                 Files.move(partial, absolute, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

@@ -14,6 +14,7 @@ import dev.logitlens.table.LensRows;
 import dev.logitlens.table.LensRowsFormat;
 import dev.logitlens.table.TableColumn;
 import dev.logitlens.testing.CsvReader;
+import dev.logitlens.testing.FolderBytes;
 import dev.logitlens.testing.GgufWriter;
 import dev.logitlens.testing.TableAssertions;
 import dev.logitlens.testing.TinyGpt2;
@@ -35,6 +36,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -258,35 +260,151 @@ class LensDumpTest {
     }
 
     @Test
-    void aRerunSkipsTheDoneShardsAndRedoesTheRest() throws IOException {
-        DumpSettings settings = settings(12, 12, new int[] {0, 1, 2}, 1, LensRowsFormat.CSV);
+    void aRerunSkipsTheDoneShardsFinishesTheStagedOneAndRedoesTheRest() throws IOException {
+        DumpSettings settings = settings(12, 12, new int[] {0, 1, 2}, 1, LensRowsFormat.CSV, LensRowsFormat.NPY);
         Path whole = shared.resolve("whole");
         assertEquals(5, dump(whole, settings).shardsWritten());
         List<Map<String, String>> expected = csvRows(whole);
+        Map<String, byte[]> expectedBytes = FolderBytes.of(whole);
 
         Path resumed = shared.resolve("resumed");
         dump(resumed, settings);
-        // a crash while shard 2 was being finished: its CSV is there, its documents file (written last) is not;
-        // shards 3 and 4 were never written; a temporary file was left behind
-        Files.delete(resumed.resolve("part-00002.docs.jsonl"));
+        // a crash while shard 2 was being published: its CSV is in place, its NPY folder and documents file are still
+        // in its staging folder; shard 3 was being written (its staging folder lacks the documents file); shard 4 was
+        // never begun; a killed run's lock file and the temporary file of a manifest were left behind
+        Path staging2 = Files.createDirectory(resumed.resolve(".part-00002.staging"));
+        Files.move(resumed.resolve("part-00002.npy"), staging2.resolve("part-00002.npy"));
+        Files.move(resumed.resolve("part-00002.docs.jsonl"), staging2.resolve("part-00002.docs.jsonl"));
+        Path staging3 = Files.createDirectory(resumed.resolve(".part-00003.staging"));
+        Files.move(resumed.resolve("part-00003.csv"), staging3.resolve("part-00003.csv"));
+        Files.writeString(staging3.resolve(".part-00003.docs.jsonl123.partial"), "half");
+        FolderBytes.deleteTree(resumed.resolve("part-00003.npy"));
         Files.delete(resumed.resolve("part-00003.docs.jsonl"));
-        Files.delete(resumed.resolve("part-00003.csv"));
-        Files.delete(resumed.resolve("part-00004.docs.jsonl"));
+        FolderBytes.deleteTree(resumed.resolve("part-00004.npy"));
         Files.delete(resumed.resolve("part-00004.csv"));
-        Files.writeString(resumed.resolve("part-00002.csv"), "a half-written file");
-        Path leftover = Files.writeString(resumed.resolve(".part-00003.csv123.partial"), "half");
+        Files.delete(resumed.resolve("part-00004.docs.jsonl"));
+        Files.writeString(resumed.resolve(FolderLock.NAME), "pid 999999999\n");
+        Files.writeString(resumed.resolve(".manifest.json4711.partial"), "{\"logitlens");
         int[] documentsSeen = {0};
         LensDump.Summary again = new LensDump(model, "m.gguf", Corpus.open(corpusFile, "text"), resumed, settings)
                 .run((done, documents, bytesDone, bytes, tokens) -> documentsSeen[0] = done);
-        assertEquals(2, again.documentsSkipped());
-        assertEquals(3, again.shardsWritten());
+        assertEquals(3, again.documentsSkipped(), "shards 0 and 1, and shard 2 finished from its staging folder");
+        assertEquals(2, again.shardsWritten());
         assertEquals(5, documentsSeen[0]);
-        assertFalse(Files.exists(leftover), "temporary files of the interrupted run are removed");
         TableAssertions.assertSameRows(expected, csvRows(resumed));
+        FolderBytes.assertSame(expectedBytes, FolderBytes.of(resumed)); // no staging, temporary or lock file is left
 
         LensDump.Summary nothingLeft = dump(resumed, settings);
         assertEquals(5, nothingLeft.documentsSkipped());
         assertEquals(0, nothingLeft.shardsWritten());
+        FolderBytes.assertSame(expectedBytes, FolderBytes.of(resumed));
+    }
+
+    /** One writer per folder: a second dump fails at once naming the holder; a lock whose process is gone is taken over. */
+    @Test
+    void aLockedFolderIsRefusedAndAStaleLockTakenOver() throws IOException {
+        DumpSettings settings = settings(12, 12, new int[] {0, 2}, 2, LensRowsFormat.CSV);
+        Path folder = Files.createDirectory(shared.resolve("locked"));
+        try (FolderLock held = FolderLock.take(folder)) {
+            DumpException e = assertThrows(DumpException.class, () -> dump(folder, settings));
+            assertTrue(e.getMessage().contains(folder.toString()) && e.getMessage().contains("another dump")
+                    && e.getMessage().contains("(pid " + ProcessHandle.current().pid() + ")"), e.getMessage());
+            assertEquals(List.of(FolderLock.NAME), FolderBytes.names(folder), "the refused dump wrote nothing");
+        }
+        assertEquals(List.of(FolderLock.NAME), FolderBytes.names(folder), "the lock file stays ...");
+        assertEquals(0, Files.size(folder.resolve(FolderLock.NAME)), "... emptied of its pid");
+
+        // the lock file of a killed dump, which holds no OS lock any more
+        Files.writeString(folder.resolve(FolderLock.NAME), "pid 999999999\n");
+        assertEquals(3, dump(folder, settings).shardsWritten());
+        assertEquals(0, Files.size(folder.resolve(FolderLock.NAME)));
+
+        // a file of that name that is not a lock file is not emptied
+        Path notALock = Files.createDirectory(shared.resolve("not-a-lock"));
+        Files.writeString(notALock.resolve(FolderLock.NAME), "my notes\n");
+        DumpException e = assertThrows(DumpException.class, () -> dump(notALock, settings));
+        assertTrue(e.getMessage().contains("not the lock file"), e.getMessage());
+        assertEquals("my notes\n", Files.readString(notALock.resolve(FolderLock.NAME)));
+    }
+
+    /** Shards without a manifest, or any file in a folder without one, are not adopted, and nothing there is touched. */
+    @Test
+    void aFolderThatIsNotADumpIsRefusedAndLeftAsItWas() throws IOException {
+        DumpSettings settings = settings(12, 12, new int[] {0, 2}, 2, LensRowsFormat.JSONL);
+        Path unrelated = Files.createDirectory(shared.resolve("unrelated"));
+        Files.writeString(unrelated.resolve("part-00000.jsonl"), "my own notes\n");
+        Path shardsOnly = shared.resolve("shards-only");
+        dump(shardsOnly, settings);
+        Files.delete(shardsOnly.resolve("manifest.json"));
+        Path other = Files.createDirectory(shared.resolve("other-files"));
+        Files.writeString(other.resolve("notes.txt"), "x");
+        for (Path folder : List.of(unrelated, shardsOnly, other)) {
+            Map<String, byte[]> before = FolderBytes.of(folder);
+            DumpException e = assertThrows(DumpException.class, () -> dump(folder, settings), folder.toString());
+            assertTrue(e.getMessage().contains(folder.toString()) && e.getMessage().contains("not a logitlens dump"), e.getMessage());
+            FolderBytes.assertSame(before, FolderBytes.of(folder));
+        }
+
+        // what a dump killed before its manifest was in place leaves is no obstacle
+        Path killedEarly = Files.createDirectory(shared.resolve("killed-early"));
+        Files.writeString(killedEarly.resolve(FolderLock.NAME), "pid 999999999\n");
+        Files.writeString(killedEarly.resolve(".manifest.json123.partial"), "{\"logit");
+        assertEquals(3, dump(killedEarly, settings).shardsWritten());
+        assertEquals(Set.of(FolderLock.NAME, "manifest.json", "part-00000.jsonl", "part-00000.docs.jsonl", "part-00001.jsonl", "part-00001.docs.jsonl",
+                "part-00002.jsonl", "part-00002.docs.jsonl"), Set.copyOf(FolderBytes.names(killedEarly)));
+    }
+
+    /** Inside a dump folder: a shard made under another manifest, and a part file of no done shard, are refused; nothing is overwritten. */
+    @Test
+    void shardsNotMadeUnderTheManifestAreRefusedAndNothingIsOverwritten() throws IOException {
+        DumpSettings settings = settings(12, 12, new int[] {0, 2}, 2, LensRowsFormat.CSV);
+        Path folder = shared.resolve("provenance");
+        dump(folder, settings);
+        Path docs = folder.resolve("part-00001.docs.jsonl");
+        String original = Files.readString(docs);
+        String sha256 = (String) Json.asObject(Json.parse(original.lines().findFirst().orElseThrow()), "line").get("manifest_sha256");
+        assertEquals(java.util.HexFormat.of().formatHex(sha256(Files.readAllBytes(folder.resolve("manifest.json")))), sha256,
+                "a shard records the sha256 of manifest.json");
+
+        Files.writeString(docs, original.replace(sha256, "0".repeat(64)));
+        DumpException e = assertThrows(DumpException.class, () -> dump(folder, settings));
+        assertTrue(e.getMessage().contains(docs.toString()) && e.getMessage().contains("not made under"), e.getMessage());
+        Files.writeString(docs, original.replaceAll(",\"manifest_sha256\":\"[0-9a-f]+\"", ""));
+        e = assertThrows(DumpException.class, () -> dump(folder, settings));
+        assertTrue(e.getMessage().contains(docs.toString()) && e.getMessage().contains("is missing"), e.getMessage());
+        Files.writeString(docs, original);
+
+        // a file under the name of the next shard, which the dump would write: not this dump's
+        Files.delete(folder.resolve("part-00002.docs.jsonl"));
+        Files.delete(folder.resolve("part-00002.csv"));
+        Path foreign = Files.writeString(folder.resolve("part-00002.csv"), "mine");
+        Map<String, byte[]> before = FolderBytes.of(folder);
+        e = assertThrows(DumpException.class, () -> dump(folder, settings));
+        assertTrue(e.getMessage().contains(foreign.toString()) && e.getMessage().contains("not written by this dump"), e.getMessage());
+        FolderBytes.assertSame(before, FolderBytes.of(folder));
+
+        // the same, met while finishing a staged shard
+        Files.delete(foreign);
+        Path staging = Files.createDirectory(folder.resolve(".part-00002.staging"));
+        new LensDump(model, "m.gguf", Corpus.open(corpusFile, "text"), shared.resolve("provenance-source"), settings).run(DumpProgress.NONE);
+        Files.copy(shared.resolve("provenance-source").resolve("part-00002.csv"), staging.resolve("part-00002.csv"));
+        Files.writeString(staging.resolve("part-00002.docs.jsonl"), Files.readString(shared.resolve("provenance-source").resolve("part-00002.docs.jsonl")));
+        Files.writeString(foreign, "mine");
+        e = assertThrows(DumpException.class, () -> dump(folder, settings));
+        assertTrue(e.getMessage().contains(foreign.toString()) && e.getMessage().contains("not written by this dump"), e.getMessage());
+        assertEquals("mine", Files.readString(foreign));
+        Files.delete(foreign);
+        LensDump.Summary finished = dump(folder, settings);
+        assertEquals(5, finished.documentsSkipped(), "the staged shard is finished, not redone");
+        assertEquals(0, finished.shardsWritten());
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test
