@@ -172,7 +172,11 @@ public final class Corpus {
         try {
             Object text = object.get(textField);
             if (text != null) {
-                return new Document(index, source, Json.asString(text, "field \"" + textField + "\""), null);
+                String value = Json.asString(text, "field \"" + textField + "\"");
+                if (value.isEmpty()) {
+                    throw new CorpusException(source + ": \"" + textField + "\" is empty: a document needs at least one token");
+                }
+                return new Document(index, source, value, null);
             }
             Object tokens = object.get("tokens");
             if (tokens != null) {
