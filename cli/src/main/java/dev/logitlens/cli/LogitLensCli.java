@@ -61,6 +61,7 @@ public final class LogitLensCli {
     public static void main(String[] args) {
         startupNanos = StartupClock.sinceLaunch();
         mainEntered = System.nanoTime();
+        LauncherStderr.adopt();
         String first = args.length > 0 ? args[0] : null;
         if (first != null && PRELOADING_COMMANDS.contains(first)) {
             preload();
