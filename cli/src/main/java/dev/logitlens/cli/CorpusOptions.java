@@ -10,7 +10,7 @@ final class CorpusOptions {
 
     @Parameters(index = "0", paramLabel = "INPUT",
             description = "A text file (one document per line), a JSONL file (one {\"text\": ...} or {\"tokens\": [...]}"
-                    + " per line), or a folder of .txt files (one document each) and .jsonl files.")
+                    + " per line), or a folder of .txt files (one document each) and JSONL files (.jsonl).")
     Path input;
 
     @Option(names = "--text-field", paramLabel = "NAME", description = "The text field of JSONL documents (default: ${DEFAULT-VALUE}).")
