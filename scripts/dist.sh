@@ -70,7 +70,8 @@ README
 # The start-up cache, from one training run of the distribution's own runtime and jar on the small test model.
 # The JVM checks the jar by its path relative to the runtime, so the cache stays valid wherever the folder goes.
 aot="$home/lib/logitlens.aot"
-if "$home/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC \
+if "$home/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    --add-opens java.base/java.io=ALL-UNNAMED -XX:+UseParallelGC \
     -XX:AOTCacheOutput="$aot" -Xlog:aot=off -Xlog:cds=off -jar "$home/lib/logitlens.jar" \
     run --model test-data/gpt-nano-sort/gpt-nano-sort-model.json --tokens 2,1,0,2,1,0,0,0,1,1,2 --color never \
     >/dev/null 2>"$stage/aot.log" && [ -s "$aot" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests of the ./logitlens launcher's start-up cache (the JDK AOT cache in cli/target/logitlens.aot), run by
 # scripts/test.sh after the Maven build: recorded after a build; used while fresh (same output as without);
-# recorded again when stale (jar newer) or damaged (with a warning); and LOGITLENS_AOT=0 leaves it alone.
+# recorded again when stale (jar newer) or damaged (with a warning); and LOGITLENS_AOT=0 leaves it alone. Then its
+# standard error: without the JVM's incubator warning, with everything else, in order, and the command's exit code.
 # Ends with the line "N passed, N failed". Needs the built jar (mvn package).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,7 @@ LOGITLENS_AOT=0 lens >"$tmp/without.csv"
 lens >"$tmp/with.csv"
 check "the lens is the same with and without the cache" cmp -s "$tmp/with.csv" "$tmp/without.csv"
 check "and the same as the run that recorded it" cmp -s "$tmp/with.csv" "$tmp/first.csv"
-check "no JVM message on standard error" bash -c "! grep -v '^WARNING: Using incubator modules' '$tmp/err' | grep -q ."
+check "no JVM message on standard error (not even the incubator warning)" bash -c "! grep -q . '$tmp/err'"
 
 head -c 4096 "$aot" >"$tmp/cut" && cat "$tmp/cut" >"$aot"   # damaged: truncated, still newer than the jar
 lens >"$tmp/damaged.csv"
@@ -38,6 +39,27 @@ lens >"$tmp/stale.csv"
 check "a stale cache is recorded again" test "$aot" -nt cli/target/logitlens.jar
 check "silently" bash -c "! grep -q 'start-up cache' '$tmp/err'"
 check "the lens is unchanged" cmp -s "$tmp/stale.csv" "$tmp/with.csv"
+
+# Standard error: the JVM's "Using incubator modules" warning is dropped (the launcher's filter), every other line
+# arrives, in order with standard output, and the exit code is the command's.
+./logitlens --help >"$tmp/help.out" 2>"$tmp/help.err"; status=$?
+check "--help: exit 0" test "$status" -eq 0
+check "--help: the usage on standard output" grep -q "^Usage: logitlens" "$tmp/help.out"
+check "--help: nothing on standard error" test ! -s "$tmp/help.err"
+./logitlens run --view nope >/dev/null 2>"$tmp/usage.err"; status=$?
+check "a bad value: exit 2" test "$status" -eq 2
+check "with its message, first" bash -c "head -n 1 '$tmp/usage.err' | grep -q \"^logitlens: Invalid value for option '--view': expected one of logit, prob, rank, kl\""
+check "and no incubator warning" bash -c "! grep -q 'incubator' '$tmp/usage.err'"
+./logitlens runn >/dev/null 2>"$tmp/typo.err"; status=$?
+check "a mistyped command: exit 2 and a suggestion" bash -c "[ $status -eq 2 ] && grep -q 'Did you mean: logitlens run?' '$tmp/typo.err'"
+./logitlens run --model "$tmp/missing.gguf" --tokens 1 >/dev/null 2>"$tmp/missing.err"; status=$?
+check "a missing model: exit 1, the message names it" bash -c "[ $status -eq 1 ] && grep -q 'missing.gguf' '$tmp/missing.err'"
+JAVA_TOOL_OPTIONS=-Dlogitlens.test=1 ./logitlens --help >/dev/null 2>"$tmp/tool.err"
+check "the JVM's other start-up messages pass the filter" test "$(cat "$tmp/tool.err")" = "Picked up JAVA_TOOL_OPTIONS: -Dlogitlens.test=1"
+./logitlens run --model "$model" --tokens 2,1,0,2,1,0,0,0,1,1,2 --format csv --timings >"$tmp/both" 2>&1
+check "standard output, then the timings on standard error, in order" \
+    bash -c "[ \$(grep -n '^0,0,' '$tmp/both' | tail -n 1 | cut -d: -f1) -lt \$(grep -n '^timings' '$tmp/both' | cut -d: -f1) ]"
+check "and no warning among them" bash -c "! grep -q '^WARNING' '$tmp/both'"
 
 rm -f "$aot" "$aot.size"
 LOGITLENS_AOT=0 lens >/dev/null

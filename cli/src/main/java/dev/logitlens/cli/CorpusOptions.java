@@ -9,8 +9,8 @@ import java.nio.file.Path;
 final class CorpusOptions {
 
     @Parameters(index = "0", paramLabel = "INPUT",
-            description = {"A text file (one document per line), a JSONL file (one {\"text\": ...} or {\"tokens\": [...]} per line),",
-                    "or a folder of .txt files (one document each) and .jsonl files."})
+            description = "A text file (one document per line), a JSONL file (one {\"text\": ...} or {\"tokens\": [...]}"
+                    + " per line), or a folder of .txt files (one document each) and JSONL files (.jsonl).")
     Path input;
 
     @Option(names = "--text-field", paramLabel = "NAME", description = "The text field of JSONL documents (default: ${DEFAULT-VALUE}).")
@@ -20,8 +20,9 @@ final class CorpusOptions {
     Integer window;
 
     @Option(names = "--stride", paramLabel = "N",
-            description = {"Tokens between window starts, 1..window (default: the window: no overlap). With a smaller stride the",
-                    "windows overlap and each position is reported once, from the window that gives it the most context."})
+            description = "Tokens between window starts, 1..window (default: the window: no overlap). With a smaller"
+                    + " stride the windows overlap and each position is reported once, from the window that gives it"
+                    + " the most context.")
     Integer stride;
 
     @Option(names = "--bos", description = "Put <|endoftext|> before every document, so its first token is predicted too (GPT-2 vocabulary).")

@@ -1,6 +1,7 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
@@ -130,20 +131,21 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (topK < 1) {
-            throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
-        }
+        TopK.requirePositive(spec, topK);
         LensView.Spec tableSpec = ViewOptions.viewSpec(spec, view, compare, klMax);
         List<LensView.Spec> views = VIEWS.stream().map(s -> s.withKlMax(klMax)).toList();
         PrintWriter printer = spec.commandLine().getOut();
+        LensSettings settings = kernelOptions.settings(modelOptions);
+        FileArguments.requireFolder(spec, "--out", out, "demo writes its pictures into a folder (a new one or an existing one)");
         Path modelPath = modelOptions.modelPath("gpt2");
         String modelName = modelOptions.displayName("gpt2");
-        try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
+        try (LensModel model = LensModel.open(modelPath, settings)) {
             int vocab = model.config().nVocab();
             if (vocab != Gpt2Tokenizer.VOCAB_SIZE) {
                 throw new ParameterException(spec.commandLine(), "demo: the post's examples are English text and need a model with"
                         + " GPT-2's vocabulary of " + Gpt2Tokenizer.VOCAB_SIZE + " tokens; " + modelName + " has " + vocab);
             }
+            LensOptions lensOptions = LensOptions.defaults().withTopK(TopK.check(spec, topK, vocab));
             Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
             TokenTexts texts = TokenTexts.forVocabulary(vocab);
             Files.createDirectories(out);
@@ -154,7 +156,7 @@ final class DemoCommand implements Callable<Integer> {
                     throw new ParameterException(spec.commandLine(), "demo: the example '" + example.name() + "' has " + tokens.length
                             + " tokens; the model's context is " + model.config().nCtx());
                 }
-                LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(topK));
+                LensResult lens = model.run(tokens, lensOptions);
                 List<LensFigure> figures = new ArrayList<>();
                 for (int[] stretch : example.stretches()) {
                     String title = example.title() + " \u00b7 positions " + stretch[0] + "\u2013" + (stretch[1] - 1);

@@ -20,14 +20,14 @@ import java.util.concurrent.Callable;
 /** {@code logitlens download}: models by name into the Hugging Face cache, for later use offline. */
 @Command(name = "download", mixinStandardHelpOptions = true,
         description = {"Download models into the Hugging Face cache (config.json + model.safetensors).",
-                "As huggingface_hub would: resumable, checked against the hub's sha256, shared",
-                "with the Python tools. Prints each model's snapshot folder, which --model also",
-                "accepts. A model already in the cache is not fetched again."},
+                "As huggingface_hub would: resumable, checked against the hub's sha256, shared with the Python tools."
+                        + " Prints each model's snapshot folder, which --model also accepts. A model already in the"
+                        + " cache is not fetched again."},
         footerHeading = "%nEnvironment:%n",
-        footer = {"HF_HOME, HF_HUB_CACHE   where the cache is (default: ~/.cache/huggingface/hub)",
-                "HF_ENDPOINT             the hub (default: https://huggingface.co)",
-                "HF_TOKEN                an access token, for private and gated repos",
-                "HF_HUB_OFFLINE=1        never use the network"})
+        footer = {"HF_HOME, HF_HUB_CACHE: where the cache is (default: ~/.cache/huggingface/hub).",
+                "HF_ENDPOINT: the hub (default: https://huggingface.co).",
+                "HF_TOKEN: an access token, for private and gated repos.",
+                "HF_HUB_OFFLINE=1: never use the network."})
 final class DownloadCommand implements Callable<Integer> {
 
     @Spec

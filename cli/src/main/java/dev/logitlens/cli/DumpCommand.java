@@ -1,6 +1,7 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
 import dev.logitlens.corpus.Corpus;
 import dev.logitlens.dump.DumpProgress;
 import dev.logitlens.dump.DumpSettings;
@@ -25,16 +26,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** {@code logitlens dump}: the lens of a whole corpus into files, in shards that a rerun resumes. */
 @Command(name = "dump", mixinStandardHelpOptions = true,
         description = {"Write the lens of every document of a corpus as JSONL, CSV, Parquet or NPY.",
-                "Every statistic of every (layer, position), in shards (part-NNNNN) written atomically; documents",
-                "longer than the window are split (--stride). Rerunning the same command over the same folder skips",
-                "the documents already done."},
+                "Every statistic of every (layer, position), in shards (part-NNNNN) written atomically; documents"
+                        + " longer than the window are split (--stride). Rerunning the same command over the same"
+                        + " folder skips the documents already done."},
         footerHeading = "%nOutput:%n",
         footer = {"OUT/manifest.json: the model, the corpus and the settings; the columns with their units.",
-                "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,",
-                "  top-k ids, texts, probabilities and logits, log p(next), the ranks of the final top-1, the next and",
-                "  the input token, KL(final || layer), KL(layer 0 || layer) and the entropy (nats).",
-                "  Parquet: GZIP pages (--parquet-compression), token texts dictionary-encoded, row groups of up to",
-                "  " + ParquetWriter.DEFAULT_ROW_GROUP_ROWS + " rows, the columns' units in the footer's key-value metadata ("
+                "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,"
+                        + " top-k ids, texts, probabilities and logits, log p(next), the ranks of the final top-1, the"
+                        + " next and the input token, KL(final || layer), KL(layer 0 || layer) and the entropy (nats).",
+                "  Parquet: GZIP pages (--parquet-compression), token texts dictionary-encoded, row groups of up to "
+                        + ParquetWriter.DEFAULT_ROW_GROUP_ROWS + " rows, the columns' units in the footer's key-value metadata ("
                         + LensRowsFormat.UNITS_KEY + ", JSON).",
                 "OUT/part-NNNNN.npy/: one .npy array per statistic, R rows: [R] int32 / float64 and top_* [R, k].",
                 "OUT/part-NNNNN.docs.jsonl: the shard's documents and the sha256 of the manifest; written last, it marks",
@@ -62,7 +63,7 @@ final class DumpCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--format", paramLabel = "FORMAT", split = ",",
-            description = "jsonl, csv, parquet and/or npy, comma-separated (default: ${DEFAULT-VALUE}).")
+            description = "jsonl, csv, parquet and/or npy, comma-separated (default: parquet).")
     List<LensRowsFormat> formats = List.of(LensRowsFormat.PARQUET);
 
     @Option(names = "--parquet-compression", paramLabel = "CODEC",
@@ -88,15 +89,14 @@ final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (topK < 1) {
-            throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
-        }
+        TopK.requirePositive(spec, topK);
         if (shardDocuments < 1 || shardRows < 1) {
             throw new ParameterException(spec.commandLine(), "--shard-docs and --shard-rows must be at least 1");
         }
+        LensSettings lensSettings = kernelOptions.settings(modelOptions);
         Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
         PrintWriter err = spec.commandLine().getErr();
-        try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
+        try (LensModel model = LensModel.open(modelOptions.modelPath(), lensSettings)) {
             int nCtx = model.config().nCtx();
             if (corpusOptions.window(nCtx) > nCtx) {
                 throw new ParameterException(spec.commandLine(), "--window " + corpusOptions.window(nCtx)
@@ -108,7 +108,7 @@ final class DumpCommand implements Callable<Integer> {
             }
             LensDump dump;
             try {
-                DumpSettings settings = new DumpSettings(topK, LayerSelection.parse(layers, model.config().nLayer()),
+                DumpSettings settings = new DumpSettings(TopK.check(spec, topK, model.config().nVocab()), LayerSelection.parse(layers, model.config().nLayer()),
                         corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
                         formats, shardDocuments, shardRows, parquetCodec);
                 dump = new LensDump(model, modelOptions.model, corpus, out, settings); // checks the settings against the model

@@ -36,11 +36,11 @@ import java.util.stream.Stream;
 /** {@code logitlens info}: what a model is and where it lies, without downloading anything. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = {"Describe a model: where it is, its format, architecture, parameters and files.",
-                "For a name: its Hugging Face cache folder and commit. Shows the architecture (n_layer, n_head,",
-                "d_model, n_ctx, vocab), the parameter count, tensor types and file sizes. Never downloads: a name",
-                "must be in the cache already (see logitlens download).",
-                "With --system (and no MODEL): what this machine runs on: Java, the JVM kernel's vectors, ggml,",
-                "the CPU backend variant ggml loaded and its features, CUDA."})
+                "For a name: its Hugging Face cache folder and commit. Shows the architecture (n_layer, n_head,"
+                        + " d_model, n_ctx, vocab), the parameter count, tensor types and file sizes. Never downloads:"
+                        + " a name must be in the cache already (see logitlens download).",
+                "With --system (and no MODEL): what this machine runs on: Java, the JVM kernel's vectors, ggml,"
+                        + " the CPU backend variant ggml loaded and its features, CUDA."})
 final class InfoCommand implements Callable<Integer> {
 
     enum Format { text, json }

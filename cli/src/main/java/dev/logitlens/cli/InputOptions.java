@@ -36,7 +36,7 @@ final class InputOptions {
             throw new ParameterException(spec.commandLine(), "give exactly one input: a TEXT, --tokens, --text or --file");
         }
         String words = positional != null ? positional : text;
-        int[] ids = tokens != null ? tokens : tokenize(spec, config, words != null ? words : readUtf8(file));
+        int[] ids = tokens != null ? tokens : tokenize(spec, config, words != null ? words : readUtf8(spec, file));
         if (ids.length == 0) {
             throw new ParameterException(spec.commandLine(), "the input has no tokens");
         }
@@ -61,7 +61,8 @@ final class InputOptions {
         return new Gpt2Tokenizer().encode(text);
     }
 
-    private static String readUtf8(Path file) throws IOException {
+    private static String readUtf8(CommandSpec spec, Path file) throws IOException {
+        FileArguments.requireFile(spec, "--file", file, "a UTF-8 text file");
         byte[] bytes = Files.readAllBytes(file);
         try {
             return Utf8.decode(bytes, 0, bytes.length);

@@ -4,10 +4,16 @@ import dev.logitlens.api.KernelChoice;
 import dev.logitlens.api.LensSettings;
 import dev.logitlens.runtime.ProjectionPrecision;
 import dev.logitlens.runtime.ResidualMode;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** Options that choose how the lens computes its logits. */
 final class KernelOptions {
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
 
     @Option(names = "--kernel", paramLabel = "KERNEL",
             description = "auto (per input: native below 4096 positions x layers, jvm above; native on CUDA and at a reduced"
@@ -22,14 +28,22 @@ final class KernelOptions {
     @Option(names = "--no-affine", description = "Decode rows normalised without ln_f's gain and bias.")
     boolean noAffine;
 
-    /** The lens settings of these options and the model options' backend and threads. */
+    /**
+     * The lens settings of these options and the model options' backend and threads; settings that contradict each
+     * other ({@code --precision Q8_0 --kernel jvm}) are a usage error (exit 2).
+     */
     LensSettings settings(ModelOptions model) {
-        return LensSettings.defaults()
-                .withBackend(model.backend)
-                .withThreads(model.threads)
-                .withCheckWeights(model.checkWeights)
-                .withKernel(kernel)
-                .withPrecision(precision)
-                .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);
+        try {
+            return LensSettings.defaults()
+                    .withBackend(model.backend)
+                    .withThreads(model.threads)
+                    .withCheckWeights(model.checkWeights)
+                    .withKernel(kernel)
+                    .withPrecision(precision)
+                    .withMode(noAffine ? ResidualMode.NO_AFFINE : ResidualMode.NORMALISED);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(mixee.commandLine(), "--kernel " + CliEnums.name(kernel) + " --precision "
+                    + CliEnums.name(precision) + ": " + e.getMessage());
+        }
     }
 }

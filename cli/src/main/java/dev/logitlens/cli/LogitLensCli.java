@@ -6,13 +6,20 @@ import dev.logitlens.tokenizer.Gpt2Tokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.NotLinkException;
 
 /**
  * The {@code logitlens} command line.
@@ -58,6 +65,7 @@ public final class LogitLensCli {
     public static void main(String[] args) {
         startupNanos = StartupClock.sinceLaunch();
         mainEntered = System.nanoTime();
+        LauncherStderr.adopt();
         String first = args.length > 0 ? args[0] : null;
         if (first != null && PRELOADING_COMMANDS.contains(first)) {
             preload();
@@ -174,9 +182,11 @@ public final class LogitLensCli {
             SUBCOMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
         }
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        CliEnums.register(cli);
         cli.setParameterExceptionHandler((e, args) -> {
             CommandLine command = e.getCommandLine();
             command.getErr().println(command.getColorScheme().errorText("logitlens: " + TerminalText.escape(e.getMessage())));
+            UnmatchedArgumentException.printSuggestions(e, command.getErr()); // "Did you mean: ...?" for a typo
             command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for the options.");
             return EXIT_USAGE;
         });
@@ -224,6 +234,21 @@ public final class LogitLensCli {
         if (cause instanceof NoSuchFileException) {
             return "no such file: " + message;
         }
+        if (cause instanceof FileSystemException f && f.getFile() != null && f.getReason() == null) {
+            return f.getFile() + (f.getOtherFile() != null ? " -> " + f.getOtherFile() : "") + ": " + reason(f);
+        }
         return message;
+    }
+
+    /** What went wrong with a file, for the exceptions that carry only its name. */
+    private static String reason(FileSystemException e) {
+        return switch (e) {
+            case AccessDeniedException a -> "permission denied";
+            case FileAlreadyExistsException a -> "already exists";
+            case NotDirectoryException a -> "not a folder";
+            case DirectoryNotEmptyException a -> "folder not empty";
+            case NotLinkException a -> "not a symbolic link";
+            default -> e.getClass().getSimpleName();
+        };
     }
 }

@@ -1,6 +1,7 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
 import dev.logitlens.io.AtomicFile;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
@@ -77,15 +78,15 @@ final class PlotCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Format chosen = format(spec, format, out);
-        if (topK < 1) {
-            throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
-        }
+        FileArguments.requireFile(spec, "--out", out, "the .svg or .html file to write");
+        TopK.requirePositive(spec, topK);
         List<LensView.Spec> specs = specs(spec, views, viewOptions.compare, viewOptions.klMax);
+        LensSettings settings = kernelOptions.settings(modelOptions);
         Path modelPath = modelOptions.modelPath();
-        try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
+        try (LensModel model = LensModel.open(modelPath, settings)) {
             int[] tokens = input.resolve(spec, model.config());
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(topK));
+            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab())));
             String pageTitle = title != null ? title : "logit lens \u00b7 " + modelOptions.displayName(null);
             LensFigure figure = new LensFigure("positions " + range[0] + "\u2013" + (range[1] - 1) + " of " + tokens.length,
                     lens, TokenTexts.forVocabulary(model.config().nVocab()), range[0], range[1], specs, topDown);

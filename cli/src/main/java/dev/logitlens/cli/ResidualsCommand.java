@@ -25,8 +25,8 @@ import java.util.concurrent.Callable;
 @Command(name = "residuals", mixinStandardHelpOptions = true,
         description = {
                 "Write the residual stream of one input as .npy: [n_layer+1, T, n_embd] float32.",
-                "Row 0 is the stream after the embeddings, row l after block l, normalised by ln_f (the logit",
-                "lens's input) unless --raw or --no-affine says otherwise."})
+                "Row 0 is the stream after the embeddings, row l after block l, normalised by ln_f (the logit"
+                        + " lens's input) unless --raw or --no-affine says otherwise."})
 final class ResidualsCommand implements Callable<Integer> {
 
     @Spec
@@ -62,6 +62,8 @@ final class ResidualsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        FileArguments.requireFile(spec, "--out", out, "the .npy file to write");
+        FileArguments.requireFile(spec, "--mid", midOut, "the .npy file to write");
         if (midOut != null && sameFile(out, midOut)) {
             throw new ParameterException(spec.commandLine(), "--out and --mid name the same file (" + out
                     + "): the two streams need two files");

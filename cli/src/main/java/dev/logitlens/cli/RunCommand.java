@@ -1,6 +1,7 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Json;
@@ -103,20 +104,19 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (topK < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top-k must be at least 1");
-        }
+        TopK.requirePositive(spec, topK);
         LensView.Spec viewSpec = viewOptions.spec(spec, view);
         Timings phases = newTimings();
         long mark = Timings.start();
+        LensSettings settings = kernelOptions.settings(modelOptions);
         Path modelPath = modelOptions.modelPath();
         phases.stop(Phase.RESOLVE, mark);
-        try (LensModel model = LensModel.open(modelPath, kernelOptions.settings(modelOptions))) {
+        try (LensModel model = LensModel.open(modelPath, settings)) {
             mark = Timings.start();
             int[] tokens = input.resolve(spec, model.config());
             phases.stop(Phase.TOKENIZE, mark);
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(topK));
+            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab())));
             mark = Timings.start();
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();

@@ -1,6 +1,7 @@
 package dev.logitlens.cli;
 
 import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
 import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.CorpusException;
 import dev.logitlens.corpus.DocumentLens;
@@ -27,9 +28,9 @@ import java.util.concurrent.Callable;
 /** {@code logitlens stats}: per-layer aggregates of the lens over a corpus. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = {"Per-layer averages of the lens over a corpus, in the tuned-lens paper's units.",
-                "As in Belrose et al. (2023): cross-entropy against the true next token in bits per byte (and nats",
-                "per token), mean KL(final || layer) in bits; also top-1 agreement with the final layer, top-1",
-                "accuracy and mean entropy in bits."})
+                "As in Belrose et al. (2023): cross-entropy against the true next token in bits per byte (and nats"
+                        + " per token), mean KL(final || layer) in bits; also top-1 agreement with the final layer,"
+                        + " top-1 accuracy and mean entropy in bits."})
 final class StatsCommand implements Callable<Integer> {
 
     enum Format { table, csv, json }
@@ -54,10 +55,11 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LensSettings settings = kernelOptions.settings(modelOptions);
         Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (LensModel model = LensModel.open(modelOptions.modelPath(), kernelOptions.settings(modelOptions))) {
+        try (LensModel model = LensModel.open(modelOptions.modelPath(), settings)) {
             int nCtx = model.config().nCtx();
             DocumentLens documents;
             try {

@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>A {@code .jsonl} file: one JSON object per line, its text in the field {@code text} (or the one named), or
  *       its token ids in {@code tokens} (an array of integers, for models without GPT-2's vocabulary). Blank lines
- *       are skipped.</li>
+ *       and blank texts are skipped.</li>
  *   <li>Any other file: UTF-8 text, one document per line; blank lines are skipped.</li>
  *   <li>A folder: its {@code .txt} files (each file one document, of any length: read a piece at a time when its
  *       lens runs, never held whole) and {@code .jsonl} files (as above), found
@@ -153,8 +153,10 @@ public final class Corpus {
             String label = input.equals(file) ? file.toString() : input.relativize(file).toString();
             if (name.endsWith(".jsonl")) {
                 readLines(file, label, (line, number) -> {
-                    if (!line.isBlank()) {
-                        handler.accept(jsonDocument(index[0]++, label + ":" + number, line));
+                    Document document = line.isBlank() ? null : jsonDocument(index[0], label + ":" + number, line);
+                    if (document != null) {
+                        index[0]++;
+                        handler.accept(document);
                     }
                 });
             } else if (Files.isSameFile(file, input)) {
@@ -169,6 +171,7 @@ public final class Corpus {
         }
     }
 
+    /** The document of one JSONL line, or null when its text is blank. */
     private Document jsonDocument(int index, String source, String line) throws CorpusException {
         Map<String, Object> object;
         try {
@@ -179,7 +182,9 @@ public final class Corpus {
         try {
             Object text = object.get(textField);
             if (text != null) {
-                return new Document(index, source, Json.asString(text, "field \"" + textField + "\""), null);
+                String value = Json.asString(text, "field \"" + textField + "\"");
+                // a blank text is skipped, as a blank line is (corpora such as wikitext hold many)
+                return value.isBlank() ? null : new Document(index, source, value, null);
             }
             Object tokens = object.get("tokens");
             if (tokens != null) {

@@ -271,15 +271,8 @@ public final class LensDump {
         }
         Map<String, Object> normalised = Json.asObject(Json.parse(wanted), MANIFEST);
         if (!existing.equals(normalised)) {
-            StringBuilder differences = new StringBuilder();
-            for (String key : normalised.keySet()) {
-                if (!Objects.equals(existing.get(key), normalised.get(key))) {
-                    differences.append("\n  ").append(key).append(": was ").append(Json.write(existing.get(key)))
-                            .append(", now ").append(Json.write(normalised.get(key)));
-                }
-            }
-            throw new DumpException(folder + " holds a dump with other settings; resume it with the same ones, or choose another folder:"
-                    + (differences.isEmpty() ? "\n  (the manifest differs)" : differences));
+            throw new DumpException(folder + " holds a dump with other settings (" + SettingsDiff.describe(existing, normalised)
+                    + "); resume it with the same ones, or choose another folder");
         }
         return sha256(existingBytes);
     }

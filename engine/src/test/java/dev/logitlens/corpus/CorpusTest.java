@@ -67,6 +67,15 @@ class CorpusTest {
         assertEquals("other field", other.getFirst().text());
     }
 
+    @Test
+    void aBlankJsonlTextIsSkippedAsABlankLineIs() throws IOException {
+        Path file = Files.writeString(dir.resolve("wiki.jsonl"), "{\"text\": \"\"}\n{\"text\": \" \\n \"}\n{\"text\": \"a\"}\n");
+        List<Document> documents = read(Corpus.open(file, "text"));
+        assertEquals(1, documents.size());
+        assertEquals(0, documents.getFirst().index());
+        assertTrue(documents.getFirst().source().endsWith("wiki.jsonl:3"), documents.getFirst().source());
+    }
+
     private List<Document> onlyFirstTwo(Path file) throws IOException {
         List<String> lines = Files.readAllLines(file);
         Path two = Files.write(dir.resolve("two.jsonl"), lines.subList(0, 3));
