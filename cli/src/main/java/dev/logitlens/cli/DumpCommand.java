@@ -34,14 +34,14 @@ import java.util.concurrent.atomic.AtomicInteger;
                 "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,"
                         + " top-k ids, texts, probabilities and logits, log p(next), the ranks of the final top-1, the"
                         + " next and the input token, KL(final || layer), KL(layer 0 || layer) and the entropy (nats).",
-                "  Parquet: GZIP pages (--parquet-compression), token texts dictionary-encoded, row groups of up to "
+                "Parquet: GZIP pages (--parquet-compression), token texts dictionary-encoded, row groups of up to "
                         + ParquetWriter.DEFAULT_ROW_GROUP_ROWS + " rows, the columns' units in the footer's key-value metadata ("
                         + LensRowsFormat.UNITS_KEY + ", JSON).",
                 "OUT/part-NNNNN.npy/: one .npy array per statistic, R rows: [R] int32 / float64 and top_* [R, k].",
-                "OUT/part-NNNNN.docs.jsonl: the shard's documents and the sha256 of the manifest; written last, it marks",
-                "  the shard done.",
-                "One dump at a time writes a folder (it is locked). A folder that holds no manifest.json must be empty;",
-                "files the dump did not write are never adopted or overwritten. See docs/DUMP-FOLDER.md."})
+                "OUT/part-NNNNN.docs.jsonl: the shard's documents and the sha256 of the manifest; written last, it marks"
+                        + " the shard done.",
+                "One dump at a time writes a folder (it is locked). A folder that holds no manifest.json must be empty;"
+                        + " files the dump did not write are never adopted or overwritten. See docs/DUMP-FOLDER.md."})
 final class DumpCommand implements Callable<Integer> {
 
     /** How long Ctrl-C waits for the dump to finish the document at hand. */
