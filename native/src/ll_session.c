@@ -1,6 +1,6 @@
 /* Sessions: a backend, reusable compute memory, and the forward pass. */
-#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ll_internal.h"
 
@@ -148,30 +148,39 @@ static int32_t ll_compute(ll_session *session, const ll_graph *graph, const int3
     return LL_OK;
 }
 
+/* The bits of float i of `stream`, which may lie at any address (the caller's buffer need not be float-aligned). */
+static inline uint32_t ll_float_bits(const unsigned char *stream, size_t i) {
+    uint32_t bits;
+    memcpy(&bits, stream + i * sizeof bits, sizeof bits);
+    return bits;
+}
+
 /*
  * LL_OK when every value of `stream` [n_rows, n_tokens, d] is finite; else LL_ERR_NONFINITE naming the
  * first row (layer first_layer + row) and position that holds a NaN or Inf. One pass of integer tests
- * on the exponent bits, which compilers vectorise; the position is looked for only after a hit.
+ * on the exponent bits, which compilers vectorise (memcpy becomes an unaligned load); the position is
+ * looked for only after a hit.
  */
-static int32_t ll_check_finite(const float *stream, int32_t n_rows, int32_t n_tokens, int32_t d, const char *what,
+static int32_t ll_check_finite(const void *stream, int32_t n_rows, int32_t n_tokens, int32_t d, const char *what,
                                int32_t first_layer, ll_error *err) {
-    const uint32_t *bits = (const uint32_t *) stream;
+    const unsigned char *bytes = stream;
     size_t n = (size_t) n_rows * (size_t) n_tokens * (size_t) d;
     uint32_t any = 0;
     for (size_t i = 0; i < n; i++) {
-        any |= (bits[i] & 0x7f800000u) == 0x7f800000u; /* exponent all ones: Inf or NaN */
+        any |= (ll_float_bits(bytes, i) & 0x7f800000u) == 0x7f800000u; /* exponent all ones: Inf or NaN */
     }
     if (!any) {
         return LL_OK;
     }
     for (size_t i = 0; i < n; i++) {
-        if ((bits[i] & 0x7f800000u) == 0x7f800000u) {
+        uint32_t bits = ll_float_bits(bytes, i);
+        if ((bits & 0x7f800000u) == 0x7f800000u) {
             size_t row = i / ((size_t) n_tokens * (size_t) d);
             size_t position = i / (size_t) d % (size_t) n_tokens;
             return ll_fail(err, LL_ERR_NONFINITE,
                            "the %s holds %s first at layer %d (0 = the embeddings), position %zu: the weights that "
                            "feed it (the embeddings, the blocks up to that layer, or ln_f) hold NaN or Inf",
-                           what, isnan(stream[i]) ? "NaN" : "Inf", first_layer + (int32_t) row, position);
+                           what, (bits & 0x007fffffu) != 0 ? "NaN" : "Inf", first_layer + (int32_t) row, position);
         }
     }
     return LL_OK;

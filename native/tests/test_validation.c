@@ -305,7 +305,8 @@ static void test_forward(ll_model *model) {
 }
 
 /* Runs the forward pass of TINY with `value` written into element `element` of tensor `name` (F32, used in
- * place); expects LL_ERR_NONFINITE and a message holding `where`. */
+ * place); expects LL_ERR_NONFINITE and a message holding `where`, with and without LL_FORWARD_MID, into
+ * float-aligned buffers and into buffers 2 bytes off (the check reads the caller's buffer at any address). */
 static void expect_non_finite(const char *name, int64_t element, float value, const char *where) {
     const fixture_options options = { .seed = 5, .matrix_type = LL_TYPE_F32, .vector_type = LL_TYPE_F32 };
     gpt2_fixture f;
@@ -325,17 +326,20 @@ static void expect_non_finite(const char *name, int64_t element, float value, co
         int32_t tokens[4] = { 1, 2, 3, 4 };
         size_t out_n = (size_t) (TINY.n_layer + 1) * T * TINY.n_embd;
         size_t mid_n = (size_t) TINY.n_layer * T * TINY.n_embd;
-        float *out = malloc(out_n * sizeof *out), *mid = malloc(mid_n * sizeof *mid);
-        for (uint32_t flags = 0; flags <= LL_FORWARD_MID; flags += LL_FORWARD_MID) {
-            ll_error err = { 0 };
-            int32_t rc = ll_forward(session, tokens, T, flags, out, out_n, mid, mid_n, &err);
-            char what[768];
-            snprintf(what, sizeof what, "%s[%lld] = %g: LL_ERR_NONFINITE naming '%s' (got %d: %s)", name,
-                     (long long) element, value, where, rc, err.message);
-            expect(rc == LL_ERR_NONFINITE && strstr(err.message, where) != NULL, what);
+        unsigned char *out_bytes = malloc(out_n * sizeof(float) + 2), *mid_bytes = malloc(mid_n * sizeof(float) + 2);
+        for (size_t shift = 0; shift <= 2; shift += 2) {
+            float *out = (float *) (void *) (out_bytes + shift), *mid = (float *) (void *) (mid_bytes + shift);
+            for (uint32_t flags = 0; flags <= LL_FORWARD_MID; flags += LL_FORWARD_MID) {
+                ll_error err = { 0 };
+                int32_t rc = ll_forward(session, tokens, T, flags, out, out_n, mid, mid_n, &err);
+                char what[768];
+                snprintf(what, sizeof what, "%s[%lld] = %g, buffers %zu bytes off: LL_ERR_NONFINITE naming '%s' (got %d: %s)",
+                         name, (long long) element, value, shift, where, rc, err.message);
+                expect(rc == LL_ERR_NONFINITE && strstr(err.message, where) != NULL, what);
+            }
         }
-        free(out);
-        free(mid);
+        free(out_bytes);
+        free(mid_bytes);
     }
     ll_session_free(session);
     ll_model_free(model);
