@@ -207,6 +207,9 @@ class SafetensorsModelTest {
         Path folder = new SafetensorsWriter(untied).writeFolder(dir.resolve("d"));
         Files.writeString(folder.resolve("config.json"), "{\"n_embd\": 16,}");
         assertRejected(folder, "config.json: invalid JSON at line 1, column 15");
+        // a number beyond a double (found by JsonFuzzTest): quoted in the message, it escaped as an IllegalArgumentException
+        Files.writeString(folder.resolve("config.json"), "{\"model_type\": 1e999}");
+        assertRejected(folder, "config.json: invalid JSON at line 1, column 16: number 1e999 is out of range");
     }
 
     @Test
