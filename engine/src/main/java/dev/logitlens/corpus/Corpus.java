@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -172,7 +173,14 @@ public final class Corpus {
         try {
             Object text = object.get(textField);
             if (text != null) {
-                return new Document(index, source, Json.asString(text, "field \"" + textField + "\""), null);
+                String string = Json.asString(text, "field \"" + textField + "\"");
+                if (!StandardCharsets.UTF_8.newEncoder().canEncode(string)) {
+                    // a \\u escape of half a surrogate pair: no UTF-8 bytes, so nothing GPT-2's byte-level BPE can
+                    // tokenise (JTokkit would silently tokenise '?' in its place)
+                    throw new CorpusException(source + ": field \"" + textField + "\" holds half of a UTF-16 surrogate pair"
+                            + " (a \\uD800 to \\uDFFF escape without its other half), which is not text");
+                }
+                return new Document(index, source, string, null);
             }
             Object tokens = object.get("tokens");
             if (tokens != null) {
