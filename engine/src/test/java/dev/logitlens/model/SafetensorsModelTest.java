@@ -190,6 +190,9 @@ class SafetensorsModelTest {
                 "tensor transformer.wte.weight has shape [13, 16], expected [99, 16] for n_vocab=99");
         assertRejected(new SafetensorsWriter(untied).withConfig("n_layer", 3).writeFolder(dir.resolve("b")),
                 "missing tensor transformer.h.2.ln_1.weight");
+        // as GgufFuzzTest found for GGUF: n_layer in range but far beyond the file's tensors
+        assertRejected(new SafetensorsWriter(untied).withConfig("n_layer", 1 << 28).writeFolder(dir.resolve("b2")),
+                "missing tensor transformer.h.2.ln_1.weight");
         assertRejected(new SafetensorsWriter(untied).withConfig("n_positions", 4).writeFolder(dir.resolve("c")),
                 "(from config.json)");
         assertRejected(new SafetensorsWriter(untied).withConfig("n_head", 3).writeFolder(dir.resolve("d")),
