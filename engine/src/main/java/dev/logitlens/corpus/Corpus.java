@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -182,9 +183,15 @@ public final class Corpus {
         try {
             Object text = object.get(textField);
             if (text != null) {
-                String value = Json.asString(text, "field \"" + textField + "\"");
+                String string = Json.asString(text, "field \"" + textField + "\"");
+                if (!StandardCharsets.UTF_8.newEncoder().canEncode(string)) {
+                    // a \\u escape of half a surrogate pair: no UTF-8 bytes, so nothing GPT-2's byte-level BPE can
+                    // tokenise (JTokkit would silently tokenise '?' in its place)
+                    throw new CorpusException(source + ": field \"" + textField + "\" holds half of a UTF-16 surrogate pair"
+                            + " (a \\uD800 to \\uDFFF escape without its other half), which is not text");
+                }
                 // a blank text is skipped, as a blank line is (corpora such as wikitext hold many)
-                return value.isBlank() ? null : new Document(index, source, value, null);
+                return string.isBlank() ? null : new Document(index, source, string, null);
             }
             Object tokens = object.get("tokens");
             if (tokens != null) {

@@ -1,9 +1,10 @@
 package dev.logitlens.model;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * The canonical (GGUF) tensor names of a GPT-2 model and their shapes, row-major with matrices
@@ -37,17 +38,18 @@ public final class CanonicalTensors {
 
     /** Every tensor a model must have, in file order; {@link #OUTPUT} is optional and not included. */
     public static List<String> required(int nLayer) {
-        List<String> names = new ArrayList<>();
-        names.add(TOKEN_EMBD);
-        names.add(POSITION_EMBD);
-        for (int layer = 0; layer < nLayer; layer++) {
-            for (String tensor : BLOCK_TENSORS) {
-                names.add(block(layer, tensor));
-            }
-        }
-        names.add(OUTPUT_NORM_WEIGHT);
-        names.add(OUTPUT_NORM_BIAS);
-        return names;
+        return requiredNames(nLayer).toList();
+    }
+
+    /**
+     * {@link #required} as a lazy stream: a reader checking a file against a header's {@code n_layer} stops at the
+     * first missing name instead of listing the names of every block the header claims.
+     */
+    public static Stream<String> requiredNames(int nLayer) {
+        return Stream.of(Stream.of(TOKEN_EMBD, POSITION_EMBD),
+                        IntStream.range(0, nLayer).boxed().flatMap(layer -> BLOCK_TENSORS.stream().map(t -> block(layer, t))),
+                        Stream.of(OUTPUT_NORM_WEIGHT, OUTPUT_NORM_BIAS))
+                .flatMap(names -> names);
     }
 
     /** The canonical shape of {@code name} under {@code config}, or null when it is no tensor of that model. */

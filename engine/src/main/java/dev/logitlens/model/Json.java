@@ -11,7 +11,8 @@ import java.util.Map;
  *
  * <p>Values map to Java as: object → {@code Map<String, Object>} (unmodifiable, in document order),
  * array → {@code List<Object>} (unmodifiable), string → {@link String}, number → {@link Long} when
- * it is written as an integer that fits, else {@link Double}, {@code true}/{@code false} →
+ * it is written as an integer that fits, else {@link Double} (a number beyond a double's range is an error, so
+ * whatever parses can be written back), {@code true}/{@code false} →
  * {@link Boolean}, {@code null} → {@code null}. Duplicate object keys, trailing commas, comments,
  * unescaped control characters, leading zeros and anything after the top-level value are errors.
  */
@@ -369,10 +370,16 @@ public final class Json {
             try {
                 return Long.parseLong(literal);
             } catch (NumberFormatException tooLarge) {
-                return Double.parseDouble(literal);
+                // falls through to a double
             }
         }
-        return Double.parseDouble(literal);
+        double value = Double.parseDouble(literal);
+        if (Double.isInfinite(value)) { // JSON has no infinity: a value read must be one that can be written
+            pos = start;
+            throw error("number " + (literal.length() > 40 ? literal.substring(0, 40) + "..." : literal)
+                    + " is out of range (beyond a double's ±1.8e308)");
+        }
+        return value;
     }
 
     private void skipDigits() {

@@ -96,6 +96,16 @@ class CorpusTest {
         e = assertThrows(CorpusException.class, () -> Corpus.open(latin1, "text").scan());
         assertTrue(e.getMessage().contains("latin1.txt:2") && e.getMessage().contains("UTF-8"), e.getMessage());
 
+        // found by CorpusFuzzTest (its inputs crash-644ad2b6...): an escaped half of a surrogate pair made a text that
+        // JTokkit tokenised with '?' in its place
+        Path surrogate = Files.writeString(dir.resolve("surrogate.jsonl"), "{\"text\": \"ok \\ud83d\\ude00\"}\n"
+                + "{\"text\": \"Hello world, \\\\ud83d\\ude00\"}\n");
+        e = assertThrows(CorpusException.class, () -> Corpus.open(surrogate, "text").scan());
+        assertTrue(e.getMessage().contains("surrogate.jsonl:2") && e.getMessage().contains("half of a UTF-16 surrogate pair"),
+                e.getMessage());
+        Path lone = Files.writeString(dir.resolve("lone.jsonl"), "{\"text\": \"\\ud800\"}");
+        assertThrows(CorpusException.class, () -> Corpus.open(lone, "text").scan());
+
         assertThrows(NoSuchFileException.class, () -> Corpus.open(dir.resolve("missing.txt"), "text"));
         Path empty = Files.createDirectories(dir.resolve("empty"));
         Files.writeString(empty.resolve("notes.md"), "not a corpus file");

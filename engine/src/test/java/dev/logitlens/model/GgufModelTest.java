@@ -225,6 +225,12 @@ class GgufModelTest {
     void metadataInconsistentWithTensors() throws IOException {
         assertRejected(new GgufWriter(untied).withMetadata("gpt2.block_count", 3).write(dir.resolve("m.gguf")),
                 "missing tensor blk.2.attn_norm.weight");
+        // found by GgufFuzzTest (its input timeout-03251ef2...): a block count in range but far beyond the file's
+        // tensors made the reader list the names of every block, running out of memory or time
+        for (int blocks : new int[] {236_847_104, 1 << 28}) {
+            assertRejected(new GgufWriter(untied).withMetadata("gpt2.block_count", blocks).write(dir.resolve("m.gguf")),
+                    "missing tensor blk.2.attn_norm.weight");
+        }
         assertRejected(new GgufWriter(untied).withMetadata("gpt2.embedding_length", 32).write(dir.resolve("m.gguf")),
                 "tensor token_embd.weight has shape [11, 16], expected [11, 32]");
         assertRejected(new GgufWriter(untied).withMetadata("gpt2.attention.head_count", 5).write(dir.resolve("m.gguf")),

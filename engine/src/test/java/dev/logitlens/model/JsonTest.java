@@ -61,10 +61,27 @@ class JsonTest {
         "'{} {}'                 | unexpected '{' after the JSON value",
         "'// comment'            | unexpected '/', expected a value",
         "'[1]\n\n  x'            | line 3, column 3: unexpected 'x' after the JSON value",
+        "'[1, -2e308]'           | line 1, column 5: number -2e308 is out of range",
     })
     void rejectsInvalidJson(String text, String message) {
         JsonException e = assertThrows(JsonException.class, () -> Json.parse(text.replace("\\n", "\n")));
         assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    /**
+     * Found by JsonFuzzTest (its inputs crash-56cf36cc...): "21E+245678" parsed as infinity, which {@link Json#write}
+     * cannot write, so an error message quoting such a value (config.json's model_type, a safetensors header's
+     * data_offsets) escaped as an IllegalArgumentException.
+     */
+    @Test
+    void numbersBeyondADoubleAreRejectedSoThatEverythingParsedCanBeWritten() throws JsonException {
+        for (String text : new String[] {"1e309", "-1E+400", "21E+245678", "1" + "0".repeat(400), "[0.5e99999]"}) {
+            JsonException e = assertThrows(JsonException.class, () -> Json.parse(text), text);
+            assertTrue(e.getMessage().contains("is out of range"), e.getMessage());
+        }
+        assertEquals(1.7976931348623157e308, Json.parse("1.7976931348623157e308"));
+        assertEquals(0.0, Json.parse("1e-400")); // underflow is a finite value
+        assertEquals(1e20, Json.parse(Json.write(Json.parse("100000000000000000000"))));
     }
 
     @Test

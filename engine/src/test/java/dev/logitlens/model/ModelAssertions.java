@@ -4,6 +4,7 @@ import dev.logitlens.testing.CanonicalWeights;
 import dev.logitlens.testing.TensorCodec;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -35,6 +36,25 @@ final class ModelAssertions {
             }
             assertArrayEquals(want, TensorCodec.canonicalFloats(t), t.name());
         }
+    }
+
+    /**
+     * What a reader promises of every model it accepts, whatever the file held: the configuration's tensors in
+     * canonical order, each shaped for the configuration with exactly its type's bytes, every byte readable.
+     */
+    static void assertConsistent(ModelWeights weights) {
+        Gpt2Config config = weights.config();
+        List<String> names = weights.tensors().stream().map(TensorInfo::name).toList();
+        List<String> required = CanonicalTensors.required(config.nLayer());
+        assertEquals(required, names.subList(0, Math.min(names.size(), required.size())), "the tensors, in order");
+        assertEquals(required.size() + (weights.tiedUnembedding() ? 0 : 1), names.size(), "the number of tensors");
+        for (TensorInfo t : weights.tensors()) {
+            long[] canonical = CanonicalTensors.shape(t.name(), config);
+            assertArrayEquals(canonical, t.layout() == MatrixLayout.IN_OUT ? TensorTable.reversed(t.shape()) : t.shape(), t.name());
+            assertEquals(t.type().byteSize(t.elementCount()), t.data().byteSize(), t.name());
+            TensorCodec.canonicalFloats(t); // reads every element
+        }
+        assertArrayEquals(new long[] {config.nVocab(), config.nEmbd()}, weights.unembedding().shape(), "the unembedding");
     }
 
     /** {@link ModelFiles#open} rejects {@code path} with a message that starts with the path and contains {@code expected}. */

@@ -190,6 +190,9 @@ class SafetensorsModelTest {
                 "tensor transformer.wte.weight has shape [13, 16], expected [99, 16] for n_vocab=99");
         assertRejected(new SafetensorsWriter(untied).withConfig("n_layer", 3).writeFolder(dir.resolve("b")),
                 "missing tensor transformer.h.2.ln_1.weight");
+        // as GgufFuzzTest found for GGUF: n_layer in range but far beyond the file's tensors
+        assertRejected(new SafetensorsWriter(untied).withConfig("n_layer", 1 << 28).writeFolder(dir.resolve("b2")),
+                "missing tensor transformer.h.2.ln_1.weight");
         assertRejected(new SafetensorsWriter(untied).withConfig("n_positions", 4).writeFolder(dir.resolve("c")),
                 "(from config.json)");
         assertRejected(new SafetensorsWriter(untied).withConfig("n_head", 3).writeFolder(dir.resolve("d")),
@@ -207,6 +210,9 @@ class SafetensorsModelTest {
         Path folder = new SafetensorsWriter(untied).writeFolder(dir.resolve("d"));
         Files.writeString(folder.resolve("config.json"), "{\"n_embd\": 16,}");
         assertRejected(folder, "config.json: invalid JSON at line 1, column 15");
+        // a number beyond a double (found by JsonFuzzTest): quoted in the message, it escaped as an IllegalArgumentException
+        Files.writeString(folder.resolve("config.json"), "{\"model_type\": 1e999}");
+        assertRejected(folder, "config.json: invalid JSON at line 1, column 16: number 1e999 is out of range");
     }
 
     @Test
