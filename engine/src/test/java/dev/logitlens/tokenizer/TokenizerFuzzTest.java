@@ -41,6 +41,16 @@ class TokenizerFuzzTest {
         assertEquals(occurrences(text, Gpt2Tokenizer.END_OF_TEXT_MARKER), markers, "<|endoftext|> tokens");
         assertEquals(text, TOKENIZER.decode(special));
 
+        // the cut a long text file is tokenised at (TextFileTokens) changes no token
+        int cut = Gpt2Tokenizer.lastSafeCut(text);
+        if (cut > 0) {
+            int[] before = TOKENIZER.encode(text.substring(0, cut));
+            int[] after = TOKENIZER.encode(text.substring(cut));
+            int[] joinedIds = java.util.Arrays.copyOf(before, before.length + after.length);
+            System.arraycopy(after, 0, joinedIds, before.length, after.length);
+            assertArrayEquals(ids, joinedIds, "the tokens of the text cut at " + cut);
+        }
+
         if (ids.length > 0) {
             int size = 1 + (bytes[0] & 0x0f);
             int stride = 1 + (bytes[bytes.length - 1] & 0xff) % size;
