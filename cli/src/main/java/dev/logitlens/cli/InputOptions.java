@@ -1,6 +1,6 @@
 package dev.logitlens.cli;
 
-import dev.logitlens.corpus.Utf8;
+import dev.logitlens.io.Utf8;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
 import picocli.CommandLine.Option;

@@ -1,5 +1,7 @@
 package dev.logitlens.corpus;
 
+import dev.logitlens.io.Utf8;
+
 import dev.logitlens.model.Json;
 import dev.logitlens.model.JsonException;
 

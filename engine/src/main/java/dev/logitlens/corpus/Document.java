@@ -1,5 +1,7 @@
 package dev.logitlens.corpus;
 
+import dev.logitlens.io.Utf8;
+
 import java.nio.file.Path;
 
 /**

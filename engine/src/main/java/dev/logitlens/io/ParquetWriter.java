@@ -364,7 +364,7 @@ public final class ParquetWriter implements AutoCloseable {
             for (int c : stringColumns) {
                 String s = ((String[]) values[c])[to];
                 if (s != null) {
-                    row += 4 + utf8Length(s);
+                    row += 4 + Utf8.length(s);
                 }
             }
             if (to > from && bytes + row > options.rowGroupBytes()) {
@@ -374,25 +374,6 @@ public final class ParquetWriter implements AutoCloseable {
             to++;
         }
         return to;
-    }
-
-    /** The length of {@code s} in UTF-8, as {@link String#getBytes} encodes it (a lone surrogate becomes '?'). */
-    private static long utf8Length(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            if (ch < 0x80) {
-                n += 1;
-            } else if (ch < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += Character.isSurrogate(ch) ? 1 : 3;
-            }
-        }
-        return n;
     }
 
     /** Writes rows [from, to) as one row group; isNull[c] is column c's null mask ([rows], null if required). */

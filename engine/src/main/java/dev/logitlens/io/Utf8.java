@@ -1,4 +1,4 @@
-package dev.logitlens.corpus;
+package dev.logitlens.io;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -19,7 +19,7 @@ public final class Utf8 {
                 .decode(ByteBuffer.wrap(bytes, offset, length)).toString();
     }
 
-    /** The number of bytes {@code text} takes in UTF-8. */
+    /** The number of bytes {@code text} takes in UTF-8, as {@link String#getBytes} encodes it (a lone surrogate becomes '?'). */
     public static long length(CharSequence text) {
         long bytes = 0;
         for (int i = 0; i < text.length(); i++) {
@@ -32,7 +32,7 @@ public final class Utf8 {
                 bytes += 4;
                 i++;
             } else {
-                bytes += 3;
+                bytes += Character.isSurrogate(ch) ? 1 : 3;
             }
         }
         return bytes;
