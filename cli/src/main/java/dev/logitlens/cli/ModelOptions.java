@@ -48,7 +48,7 @@ final class ModelOptions {
     Backend backend = Backend.CPU;
 
     @Option(names = "--check-weights",
-            description = "Read every weight once when the model opens and refuse NaN or Inf, naming the tensors (about 0.2 s"
+            description = "Read every weight once when the model opens and refuse NaN or Inf, naming the tensors (about 0.1 s"
                     + " for GPT-2 small; off by default: a run that meets NaN or Inf fails anyway and then names them).")
     boolean checkWeights;
 

@@ -13,7 +13,7 @@ import dev.logitlens.runtime.ResidualMode;
  * @param precision W_U's precision in the native kernel (the JVM kernel is always float32)
  * @param mode      {@link ResidualMode#NORMALISED} (the logit lens) or {@link ResidualMode#NO_AFFINE}
  *                  (normalised without ln_f's gain and bias)
- * @param checkWeights read every weight once at open and refuse NaN or Inf, naming the tensors (about 0.2 s for GPT-2
+ * @param checkWeights read every weight once at open and refuse NaN or Inf, naming the tensors (about 0.1 s for GPT-2
  *                  small; off by default: a forward pass that meets a non-finite number fails anyway and then names them)
  */
 public record LensSettings(Backend backend, int threads, KernelChoice kernel, ProjectionPrecision precision, ResidualMode mode,

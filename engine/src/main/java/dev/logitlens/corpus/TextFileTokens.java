@@ -19,8 +19,7 @@ final class TextFileTokens implements TokenSource {
     private final String label;
     private final Gpt2Tokenizer tokenizer = new Gpt2Tokenizer();
     private final StringBuilder text = new StringBuilder(); // read, not yet encoded
-    private int[] tokens = new int[0];                      // encoded, not yet handed out, from `next`
-    private int next;
+    private TokenSource encoded = TokenSource.of(new int[0]); // the last piece's tokens, not yet handed out
     private boolean ended;
 
     TextFileTokens(Path path, String label) throws IOException {
@@ -35,15 +34,10 @@ final class TextFileTokens implements TokenSource {
 
     @Override
     public int read(int[] into, int offset, int length) throws IOException {
-        while (next == tokens.length) {
-            if (ended) {
-                return -1;
-            }
+        int n;
+        while ((n = encoded.read(into, offset, length)) < 0 && !ended) {
             encodeMore();
         }
-        int n = Math.min(length, tokens.length - next);
-        System.arraycopy(tokens, next, into, offset, n);
-        next += n;
         return n;
     }
 
@@ -64,8 +58,7 @@ final class TextFileTokens implements TokenSource {
 
     /** Encodes the first {@code chars} characters of the text read and drops them. */
     private void take(int chars) {
-        tokens = tokenizer.encode(text.substring(0, chars));
-        next = 0;
+        encoded = TokenSource.of(tokenizer.encode(text.substring(0, chars)));
         text.delete(0, chars);
     }
 

@@ -337,11 +337,7 @@ public final class LensDump {
      * and every staging folder without its documents file; finishes publishing every staging folder that has it.
      */
     private void recover(String manifestSha256) throws IOException {
-        List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(folder, ".*")) {
-            stream.forEach(entries::add);
-        }
-        entries.sort(null);
+        List<Path> entries = sortedEntries(folder, ".*");
         for (Path entry : entries) {
             String name = entry.getFileName().toString();
             Matcher staging = STAGING.matcher(name);
@@ -361,16 +357,22 @@ public final class LensDump {
         }
     }
 
+    /** The entries of {@code folder} whose names match {@code glob}, in name order. */
+    private static List<Path> sortedEntries(Path folder, String glob) throws IOException {
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(folder, glob)) {
+            stream.forEach(entries::add);
+        }
+        entries.sort(null);
+        return entries;
+    }
+
     /**
      * Moves a complete staging folder's files into place, the documents file last, then removes the folder. A file
      * already under a shard file's name is not this dump's (its shard is not done): refused, never replaced.
      */
     private void publish(Path staging, String stem) throws IOException {
-        List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(staging, stem + ".*")) {
-            stream.forEach(files::add);
-        }
-        files.sort(null);
+        List<Path> files = sortedEntries(staging, stem + ".*");
         Path docs = staging.resolve(stem + DOCS);
         files.remove(docs);
         files.add(docs);
@@ -395,11 +397,7 @@ public final class LensDump {
      */
     private int readDoneShards(BitSet done, String manifestSha256, int documents) throws IOException {
         int next = 0;
-        List<Path> parts = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "part-*")) {
-            entries.forEach(parts::add);
-        }
-        parts.sort(null);
+        List<Path> parts = sortedEntries(folder, "part-*");
         for (Path entry : parts) {
             String name = entry.getFileName().toString();
             Matcher matcher = PART_FILE.matcher(name);

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Finds NaN and ±Inf in a model's weights: one read of every tensor (about 0.2 s for GPT-2 small's 500 MB), so it
+ * Finds NaN and ±Inf in a model's weights: one read of every tensor (about 0.1 s for GPT-2 small's 500 MB: docs/BENCHMARKS.md), so it
  * runs only when asked ({@code LensSettings.withCheckWeights}, the CLI's {@code --check-weights}) or after the forward
  * pass met a non-finite number, to name the tensors behind it.
  */

@@ -3,6 +3,7 @@ package dev.logitlens.model;
 import dev.logitlens.testing.CanonicalWeights;
 import dev.logitlens.testing.TensorCodec;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
@@ -35,6 +36,26 @@ final class ModelAssertions {
                 want[i] = TensorCodec.roundTrip(want[i], type);
             }
             assertArrayEquals(want, TensorCodec.canonicalFloats(t), t.name());
+        }
+    }
+
+    /** Opens a model; what a fuzz target hands to {@link #assertOpensWholeOrIsRefused}. */
+    @FunctionalInterface
+    interface Opener {
+        ModelWeights open() throws IOException;
+    }
+
+    /**
+     * The fuzz targets' one rule: whatever the file holds, the reader either gives a model that passes
+     * {@link #assertConsistent} or refuses it with a {@link ModelFormatException}; any other exception is a finding.
+     */
+    static void assertOpensWholeOrIsRefused(Opener opener) {
+        try (ModelWeights weights = opener.open()) {
+            assertConsistent(weights);
+        } catch (ModelFormatException expected) {
+            // refused, as documented
+        } catch (IOException e) {
+            throw new AssertionError("an I/O error other than ModelFormatException: " + e, e);
         }
     }
 
