@@ -7,6 +7,7 @@ import dev.logitlens.dump.DumpProgress;
 import dev.logitlens.dump.DumpSettings;
 import dev.logitlens.dump.LensDump;
 import dev.logitlens.io.ParquetWriter;
+import dev.logitlens.table.LayerSelection;
 import dev.logitlens.table.LensRowsFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

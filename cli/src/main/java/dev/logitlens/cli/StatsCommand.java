@@ -3,12 +3,11 @@ package dev.logitlens.cli;
 import dev.logitlens.api.LensModel;
 import dev.logitlens.api.LensSettings;
 import dev.logitlens.corpus.Corpus;
-import dev.logitlens.corpus.CorpusException;
 import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.model.Json;
 import dev.logitlens.stats.LayerStatistics;
-import dev.logitlens.stats.LayerSummary;
+import dev.logitlens.stats.StatsReport;
 import dev.logitlens.tokenizer.TokenTexts;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,11 +17,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code logitlens stats}: per-layer aggregates of the lens over a corpus. */
@@ -75,7 +69,7 @@ final class StatsCommand implements Callable<Integer> {
             long[] done = {0, 0, 0}; // documents, bytes, tokens
             corpus.forEach(document -> {
                 DocumentLens.Summary ran = documents.run(document, (window, lens) ->
-                        statistics.add(lens, window.emitFrom(), window.length(), texts::byteLength),
+                        statistics.add(window, lens, texts::byteLength),
                         (tokens, bytes) -> progress.update("stats", (int) done[0], size.documents(), done[1] + bytes, size.bytes(),
                                 done[2] + tokens, false));
                 done[0]++;
@@ -84,71 +78,15 @@ final class StatsCommand implements Callable<Integer> {
                 progress.update("stats", (int) done[0], size.documents(), done[1], size.bytes(), done[2], done[0] == size.documents());
             });
             progress.finish();
-            List<LayerSummary> summaries = statistics.summaries();
-            if (summaries.getFirst().predicted() == 0) {
-                throw new CorpusException(corpusOptions.input + ": " + size.documents() + " documents, " + done[2]
-                        + " tokens, and no position with a next token to predict: there is nothing to average");
-            }
+            StatsReport report = new StatsReport(size.documents(), done[2], statistics, texts.isGpt2());
+            report.requirePredictions(corpusOptions.input.toString());
             switch (format) {
-                case table -> printTable(out, summaries, size.documents(), done[2], statistics.predictedBytes(), texts.isGpt2());
-                case csv -> printCsv(out, summaries);
-                case json -> out.println(Json.write(json(summaries, size.documents(), done[2], statistics.predictedBytes())));
+                case table -> report.printTable(out);
+                case csv -> report.printCsv(out);
+                case json -> out.println(Json.write(report.json()));
             }
             out.flush();
         }
         return 0;
-    }
-
-    private static void printTable(PrintWriter out, List<LayerSummary> summaries, int documents, long tokens, long bytes, boolean gpt2) {
-        out.printf(Locale.ROOT, "%d documents, %d tokens, %d positions with a next token (%d bytes)%n", documents, tokens,
-                summaries.getFirst().predicted(), bytes);
-        out.printf(Locale.ROOT, "%-6s %12s %10s %14s %12s %11s %13s%n",
-                "layer", "CE nats/tok", "bits/byte", "KL(final) bits", "top1=final", "top1=next", "entropy bits");
-        for (LayerSummary s : summaries) {
-            out.printf(Locale.ROOT, "%-6s %12.4f %10.4f %14.4f %12.4f %11.4f %13.4f%n",
-                    s.layer() == 0 ? "in" : "h" + s.layer(), s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(),
-                    s.top1Agreement(), s.top1Accuracy(), s.entropyBits());
-        }
-        if (!gpt2) {
-            out.println("bits/byte counts one byte per token: the vocabulary is not GPT-2's");
-        }
-    }
-
-    private static void printCsv(PrintWriter out, List<LayerSummary> summaries) {
-        out.print("layer,positions,predicted,ce_nats_per_token,ce_bits_per_byte,kl_final_bits,kl_final_nats,top1_agreement,top1_accuracy,entropy_bits,entropy_nats\r\n");
-        for (LayerSummary s : summaries) {
-            out.print(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\r\n", s.layer(), s.positions(), s.predicted(),
-                    s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(), s.klToFinalNats(), s.top1Agreement(),
-                    s.top1Accuracy(), s.entropyBits(), s.entropyNats()));
-        }
-    }
-
-    private static Map<String, Object> json(List<LayerSummary> summaries, int documents, long tokens, long bytes) {
-        List<Object> layers = new ArrayList<>();
-        for (LayerSummary s : summaries) {
-            Map<String, Object> layer = new LinkedHashMap<>();
-            layer.put("layer", s.layer());
-            layer.put("positions", s.positions());
-            layer.put("predicted", s.predicted());
-            layer.put("ce_nats_per_token", finite(s.crossEntropyNats()));
-            layer.put("ce_bits_per_byte", finite(s.bitsPerByte()));
-            layer.put("kl_final_bits", finite(s.klToFinalBits()));
-            layer.put("kl_final_nats", finite(s.klToFinalNats()));
-            layer.put("top1_agreement", finite(s.top1Agreement()));
-            layer.put("top1_accuracy", finite(s.top1Accuracy()));
-            layer.put("entropy_bits", finite(s.entropyBits()));
-            layer.put("entropy_nats", finite(s.entropyNats()));
-            layers.add(layer);
-        }
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("documents", documents);
-        root.put("tokens", tokens);
-        root.put("predicted_bytes", bytes);
-        root.put("layers", layers);
-        return root;
-    }
-
-    private static Object finite(double value) {
-        return Double.isFinite(value) ? value : null;
     }
 }

@@ -1,6 +1,7 @@
 package dev.logitlens.dump;
 
 import dev.logitlens.api.LensModel;
+import dev.logitlens.api.LensSettings;
 import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.Document;
 import dev.logitlens.corpus.DocumentLens;
@@ -178,9 +179,16 @@ public final class LensDump {
         }
     }
 
-    /** Settings that do not fit the model are the caller's error, not the dump's: {@link IllegalArgumentException}. */
     private void validateSettings() {
-        Gpt2Config config = model.config();
+        validate(model.config(), settings);
+    }
+
+    /**
+     * Refuses settings that do not fit the model (window, layers, top-k, {@code --bos}): the caller's error, not the
+     * dump's, so an {@link IllegalArgumentException}. For every writer of a dump (the Spark job too).
+     */
+    public static void validate(Gpt2Config config, DumpSettings settings) {
+        TokenTexts texts = TokenTexts.forVocabulary(config.nVocab());
         if (settings.window() > config.nCtx()) {
             throw new IllegalArgumentException("the window of " + settings.window() + " tokens exceeds the model's context of " + config.nCtx());
         }
@@ -251,7 +259,7 @@ public final class LensDump {
         String wanted = Json.write(manifest);
         if (!Files.exists(file)) {
             refuseIfNotADump(true);
-            byte[] bytes = (wanted + "\n").getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = (wanted + "\n").getBytes(StandardCharsets.UTF_8); // manifestText's bytes
             int half = bytes.length / 2;
             AtomicFile.write(file, channel -> {
                 writeFully(channel, ByteBuffer.wrap(bytes, 0, half));
@@ -291,9 +299,30 @@ public final class LensDump {
         }
     }
 
-    /** The manifest: only what the dump was made from, in a fixed key order, nothing that depends on the run. */
+    /** This dump's manifest. */
     private Map<String, Object> manifest(Corpus.Summary size) throws IOException {
-        Gpt2Config config = model.config();
+        return manifest(modelId, model.config(), model.settings(), corpus, size.documents(), settings);
+    }
+
+    /**
+     * The text of {@code manifest.json} of a dump of {@code corpus} with these settings, as a dump writes it: one line
+     * of JSON and a line feed. For other writers of the same rows (the Spark job), so that their manifest is this one.
+     *
+     * @param modelId   how the user named the model (a path or a hub name)
+     * @param config    the model's shape
+     * @param lens      how the model runs (its residual mode and precision are recorded)
+     * @param corpus    the corpus (its path and fingerprint are recorded)
+     * @param documents the corpus's number of documents
+     * @param settings  what is written
+     */
+    public static String manifestText(String modelId, Gpt2Config config, LensSettings lens, Corpus corpus, int documents,
+                                      DumpSettings settings) throws IOException {
+        return Json.write(manifest(modelId, config, lens, corpus, documents, settings)) + "\n";
+    }
+
+    /** The manifest: only what the dump was made from, in a fixed key order, nothing that depends on the run. */
+    private static Map<String, Object> manifest(String modelId, Gpt2Config config, LensSettings lens, Corpus corpus, int documents,
+                                                DumpSettings settings) throws IOException {
         Map<String, Object> modelEntry = new LinkedHashMap<>();
         modelEntry.put("id", modelId);
         modelEntry.put("n_layer", config.nLayer());
@@ -301,12 +330,12 @@ public final class LensDump {
         modelEntry.put("n_head", config.nHead());
         modelEntry.put("n_ctx", config.nCtx());
         modelEntry.put("n_vocab", config.nVocab());
-        modelEntry.put("mode", model.settings().mode().name());
-        modelEntry.put("precision", model.settings().precision().name());
+        modelEntry.put("mode", lens.mode().name());
+        modelEntry.put("precision", lens.precision().name());
         Map<String, Object> corpusEntry = new LinkedHashMap<>();
         corpusEntry.put("path", corpus.input().toString());
         corpusEntry.put("fingerprint", corpus.fingerprint());
-        corpusEntry.put("documents", size.documents());
+        corpusEntry.put("documents", documents);
         Map<String, Object> settingsEntry = new LinkedHashMap<>();
         settingsEntry.put("top_k", settings.topK());
         settingsEntry.put("layers", Arrays.stream(settings.layers()).boxed().toList());
@@ -471,8 +500,7 @@ public final class LensDump {
     private int addDocument(Document document, DocumentLens lens, Shard shard, DocumentLens.Progress progress) throws IOException {
         int rowsBefore = shard.rows.size();
         DocumentLens.Summary ran = lens.run(document, (window, result) ->
-                shard.rows.add(result, document.index(), window.index(), window.start(), window.emitFrom(), window.length(),
-                        settings.layers()), progress);
+                shard.rows.add(result, document.index(), window, settings.layers()), progress);
         shard.addDocument(document, ran.tokens(), ran.windows(), shard.rows.size() - rowsBefore);
         return ran.tokens();
     }

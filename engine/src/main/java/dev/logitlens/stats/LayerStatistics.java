@@ -1,7 +1,10 @@
 package dev.logitlens.stats;
 
+import dev.logitlens.corpus.Windows;
 import dev.logitlens.lens.LensResult;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntUnaryOperator;
@@ -9,8 +12,15 @@ import java.util.function.IntUnaryOperator;
 /**
  * Accumulates per-layer sums over many lens results (the windows of a corpus) and gives their means
  * ({@link LayerSummary}). Sums are kept in double precision.
+ *
+ * <p>Sums and counts of disjoint parts of a corpus combine with {@link #merge}: the means are then those of the whole,
+ * never averages of averages. It is {@link Serializable} so that the parts can be computed elsewhere (the partitions
+ * of a Spark job) and combined in one place.
  */
-public final class LayerStatistics {
+public final class LayerStatistics implements Serializable {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
 
     private final int layers;              // n_layer + 1
     private final long[] positions;        // [n_layer + 1]
@@ -35,6 +45,14 @@ public final class LayerStatistics {
         this.agreeWithFinal = new long[layers];
         this.correct = new long[layers];
         this.entropy = new double[layers];
+    }
+
+    /**
+     * Adds the positions a window of a document reports ({@link Windows.Window#emitFrom()} to its end): every position
+     * of the document once, as {@link Windows} splits it.
+     */
+    public void add(Windows.Window window, LensResult lens, IntUnaryOperator byteLength) {
+        add(lens, window.emitFrom(), window.length(), byteLength);
     }
 
     /**
@@ -72,6 +90,34 @@ public final class LayerStatistics {
                 }
             }
         }
+    }
+
+    /**
+     * Adds the sums and counts of {@code other} (statistics of other positions, e.g. another part of the corpus) to
+     * these: the result is what one {@code LayerStatistics} fed both parts would hold, up to the order of the
+     * floating-point additions.
+     *
+     * @throws IllegalArgumentException when {@code other} has another number of layers
+     */
+    public void merge(LayerStatistics other) {
+        if (other.layers != layers) {
+            throw new IllegalArgumentException("cannot merge statistics of " + other.layers + " layers into " + layers);
+        }
+        for (int layer = 0; layer < layers; layer++) {
+            positions[layer] += other.positions[layer];
+            predicted[layer] += other.predicted[layer];
+            crossEntropy[layer] += other.crossEntropy[layer];
+            klToFinal[layer] += other.klToFinal[layer];
+            agreeWithFinal[layer] += other.agreeWithFinal[layer];
+            correct[layer] += other.correct[layer];
+            entropy[layer] += other.entropy[layer];
+        }
+        nextTokenBytes += other.nextTokenBytes;
+    }
+
+    /** n_layer: statistics are kept for layers 0..n_layer. */
+    public int nLayers() {
+        return layers - 1;
     }
 
     /** Bytes of the predicted tokens so far. */

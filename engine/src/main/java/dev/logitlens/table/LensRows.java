@@ -1,5 +1,6 @@
 package dev.logitlens.table;
 
+import dev.logitlens.corpus.Windows;
 import dev.logitlens.lens.LensResult;
 
 import java.util.ArrayList;
@@ -125,6 +126,14 @@ public final class LensRows {
     /** Forgets the rows, keeping the arrays for reuse. */
     public void clear() {
         size = 0;
+    }
+
+    /**
+     * Appends the rows a window of a document reports ({@link Windows.Window#emitFrom()} to its end, so that every
+     * position of the document is written once, as {@link Windows} splits it), for each of {@code layers}.
+     */
+    public void add(LensResult lens, int docIndex, Windows.Window window, int[] layers) {
+        add(lens, docIndex, window.index(), window.start(), window.emitFrom(), window.length(), layers);
     }
 
     /**

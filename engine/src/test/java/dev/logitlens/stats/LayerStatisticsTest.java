@@ -101,6 +101,59 @@ class LayerStatisticsTest {
         }
     }
 
+    /**
+     * Statistics of the windows split into two parts, each serialised and read back (as a Spark partition's result
+     * travels), then merged, equal the statistics of all windows: counts exactly, sums up to the order of additions.
+     */
+    @Test
+    void mergedPartsEqualTheWhole() throws Exception {
+        Gpt2Config config = TinyGpt2.config(41, 16, 32, 4, 3);
+        Path file = new GgufWriter(TinyGpt2.generate(config, 3, 3, true)).write(dir.resolve("m.gguf"));
+        int[][] windows = {{1, 5, 9, 5, 1, 40, 7}, {3, 3, 3, 3}, {2, 8, 30}, {11}};
+        int[] following = {12, -1, 4, -1};
+        try (LensModel model = LensModel.open(file, LensSettings.defaults().withThreads(2))) {
+            LayerStatistics whole = new LayerStatistics(config.nLayer());
+            LayerStatistics first = new LayerStatistics(config.nLayer());
+            LayerStatistics second = new LayerStatistics(config.nLayer());
+            for (int w = 0; w < windows.length; w++) {
+                LensResult lens = model.run(windows[w], following[w], LensOptions.defaults().withTopK(1));
+                whole.add(lens, 0, windows[w].length, id -> id % 3 + 1);
+                (w < 2 ? first : second).add(lens, 0, windows[w].length, id -> id % 3 + 1);
+            }
+            LayerStatistics merged = roundTrip(first);
+            merged.merge(roundTrip(second));
+            assertEquals(whole.predictedBytes(), merged.predictedBytes());
+            assertEquals(config.nLayer(), merged.nLayers());
+            List<LayerSummary> expected = whole.summaries();
+            List<LayerSummary> actual = merged.summaries();
+            for (int layer = 0; layer <= config.nLayer(); layer++) {
+                LayerSummary e = expected.get(layer);
+                LayerSummary a = actual.get(layer);
+                assertEquals(e.positions(), a.positions());
+                assertEquals(e.predicted(), a.predicted());
+                assertEquals(e.top1Agreement(), a.top1Agreement());
+                assertEquals(e.top1Accuracy(), a.top1Accuracy());
+                assertEquals(e.crossEntropyNats(), a.crossEntropyNats(), 1e-12);
+                assertEquals(e.bitsPerByte(), a.bitsPerByte(), 1e-12);
+                assertEquals(e.klToFinalNats(), a.klToFinalNats(), 1e-12);
+                assertEquals(e.entropyNats(), a.entropyNats(), 1e-12);
+            }
+            // not the average of the two parts' means: the parts have 11 and 4 positions
+            assertEquals(15, actual.getFirst().positions());
+            assertThrows(IllegalArgumentException.class, () -> merged.merge(new LayerStatistics(2)));
+        }
+    }
+
+    private static LayerStatistics roundTrip(LayerStatistics statistics) throws IOException, ClassNotFoundException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(statistics);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            return (LayerStatistics) in.readObject();
+        }
+    }
+
     private static int argmax(float[] p) {
         int best = 0;
         for (int v = 1; v < p.length; v++) {

@@ -1,15 +1,15 @@
-package dev.logitlens.cli;
+package dev.logitlens.table;
 
 import java.util.TreeSet;
 
-/** Parses {@code --layers}: {@code all}, or a comma list of layers and ranges ({@code 0,6,10-12}); {@code last} is n_layer. */
-final class LayerSelection {
+/** Parses {@code --layers} (of the command line and the Spark job): {@code all}, or a comma list of layers and ranges ({@code 0,6,10-12}); {@code last} is n_layer. */
+public final class LayerSelection {
 
     private LayerSelection() {
     }
 
     /** The chosen layers, ascending; {@link IllegalArgumentException} with a message for a bad list. */
-    static int[] parse(String spec, int nLayers) {
+    public static int[] parse(String spec, int nLayers) {
         if (spec == null || spec.isBlank() || spec.strip().equals("all")) {
             int[] all = new int[nLayers + 1];
             for (int i = 0; i <= nLayers; i++) {
