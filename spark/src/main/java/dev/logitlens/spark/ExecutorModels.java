@@ -81,7 +81,10 @@ final class ExecutorModels {
 
     private static final Pattern LOCAL = Pattern.compile("local\\[(\\d+|\\*)(,\\d+)?]");
 
-    /** The executor's cores: {@code spark.executor.cores}, or N of a {@code local[N]} master, or the JVM's processors. */
+    /**
+     * The executor's cores: {@code spark.executor.cores}, or N of a {@code local[N]} or {@code local[N,F]} master (1 for
+     * {@code local}), or the JVM's processors ({@code local[*]}, or a cluster manager that gives an executor the machine).
+     */
     static int executorCores() {
         SparkEnv env = SparkEnv.get();
         int processors = Runtime.getRuntime().availableProcessors();
@@ -91,7 +94,11 @@ final class ExecutorModels {
         if (env.conf().contains("spark.executor.cores")) {
             return env.conf().getInt("spark.executor.cores", processors);
         }
-        Matcher local = LOCAL.matcher(env.conf().get("spark.master", ""));
+        String master = env.conf().get("spark.master", "");
+        if (master.equals("local")) {
+            return 1;
+        }
+        Matcher local = LOCAL.matcher(master);
         if (local.matches() && !local.group(1).equals("*")) {
             return Integer.parseInt(local.group(1));
         }

@@ -182,6 +182,9 @@ class LensSparkTest {
             assertTrue(parts.stream().allMatch(n -> n.contains(".zstd.")), parts.toString());
         }
         assertEquals(1, ExecutorModels.opened(), "one model for every partition of every job in this JVM");
+        assertEquals(2, ExecutorModels.executorCores(), "local[2,2]: 2 cores");
+        assertEquals(2, ExecutorModels.get(LensJob.of(model)).settings().threads(), "the model uses the executor's cores");
+        assertEquals(1, ExecutorModels.opened());
 
         // the API's rows, not through Parquet, in partition order
         Dataset<Row> api = LensSpark.dump(LensSpark.documents(spark, Path.of(corpus), "text", 4),
@@ -243,7 +246,7 @@ class LensSparkTest {
         spark.sparkContext().addSparkListener(listener);
         List<Row> expected = sorted(parquet(cliDump));
         LensJob job = LensJob.of(model).withTopK(3).withLayers("0,2").withWindow(8, 5);
-        Dataset<Row> documents = LensSpark.documents(spark, Path.of(corpus), "text", 3); // 3, 3 and 2 documents
+        Dataset<Row> documents = LensSpark.documents(spark, Path.of(corpus), "text", 3); // 2, 3 and 3 documents
         System.setProperty(TestFailures.PROPERTY, "1");
         try {
             List<Row> rows = LensSpark.dump(documents, job).collectAsList();
