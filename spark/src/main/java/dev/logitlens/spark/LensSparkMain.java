@@ -139,9 +139,9 @@ public final class LensSparkMain {
         Corpus corpus = Corpus.open(Path.of(a.input), a.textField);
         Gpt2Config config = config(a.model);
         LensJob job = a.job(config);
-        if (job.windowFor(config) > config.nCtx()) {
-            throw new IllegalArgumentException("--window " + job.windowFor(config) + " exceeds the model's context of " + config.nCtx() + " tokens");
-        }
+        // the window, stride and --bos checked on the driver, as for a dump (a usage error, not a failed task)
+        LensDump.validate(config, new DumpSettings(1, new int[] {0}, job.windowFor(config), job.strideFor(config), job.bos(),
+                List.of(LensRowsFormat.PARQUET), 1, 1, ParquetWriter.Codec.GZIP));
         StatsReport report = LensSpark.stats(LensSpark.documents(spark, corpus, partitions(corpus, a.shardDocuments)), job);
         report.requirePredictions(a.input);
         switch (a.format) {

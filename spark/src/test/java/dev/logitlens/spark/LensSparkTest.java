@@ -320,6 +320,10 @@ class LensSparkTest {
                 "dump", corpus, "--model", model, "--out", dir.resolve("w").toString(), "--window", "13");
         assertEquals(2, code, err.toString());
         assertTrue(err.toString().contains("exceeds the model's context of 12"), err.toString());
+        StringWriter strideErr = new StringWriter();
+        assertEquals(2, LensSparkMain.run(new PrintWriter(new StringWriter()), new PrintWriter(strideErr),
+                "stats", corpus, "--model", model, "--window", "4", "--stride", "5"), strideErr.toString());
+        assertTrue(strideErr.toString().contains("stride"), strideErr.toString());
         assertArrayEquals(new int[] {0, 2}, LensJob.of(model).withLayers("0,last").layersFor(CONFIG));
         if (Files.exists(dir.resolve("w"))) {
             fail("a refused dump wrote nothing");
