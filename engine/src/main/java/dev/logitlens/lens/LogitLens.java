@@ -97,8 +97,24 @@ public final class LogitLens implements AutoCloseable {
      * with {@code following}, the token that comes after the window's last position, as that position's true next
      * token (−1 when the text ends there, as in the plain run).
      */
-    public synchronized LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
-                                       LensOptions options) {
+    public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
+                          LensOptions options) {
+        if (nLayers < 0) {
+            throw new IllegalArgumentException("nLayers must be non-negative, not " + nLayers);
+        }
+        return run(residual, Snapshots.layers(nLayers), nTokens, tokens, following, options);
+    }
+
+    /**
+     * Runs the lens over any rows of the residual stream: {@code residual} holds {@code snapshots.count()} rows per
+     * position ({@code [S, nTokens, d]}), the first the reference of "KL to the input", the last that of "KL to the
+     * final layer" and "rank of the final top-1"; the result's rows are named by {@code snapshots}. The layer lens is
+     * {@link Snapshots#layers}; {@link SublayerStreams} makes the rows of the others.
+     */
+    public synchronized LensResult run(MemorySegment residual, Snapshots snapshots, int nTokens, int[] tokens,
+                                       int following, LensOptions options) {
+        Objects.requireNonNull(snapshots, "snapshots");
+        int nLayers = snapshots.last(); // the last row
         if (closed) {
             throw new IllegalStateException("the lens is closed");
         }
@@ -108,30 +124,30 @@ public final class LogitLens implements AutoCloseable {
                     + kernel.vocabSize() + ") (or -1 for none)");
         }
         int vocab = kernel.vocabSize();
-        int snapshots = nLayers + 1;
+        int rowsPerPosition = snapshots.count(); // S
         int positionsPerBlock = Math.min(options.positionsPerBlock(), nTokens);
         int threads = Math.min(workers.threads(), positionsPerBlock);
         int topK = options.topKFor(vocab);
-        LensResult result = new LensResult(nLayers, tokens, following, topK, vocab, options.distributionCells(),
+        LensResult result = new LensResult(snapshots, tokens, following, topK, vocab, options.distributionCells(),
                 tokenTexts);
         long rowBytes = (long) kernel.width() * Float.BYTES;
-        ensureBlock((long) positionsPerBlock * snapshots);
+        ensureBlock((long) positionsPerBlock * rowsPerPosition);
         BlockSummary summary = statistics != null
-                ? new CellSummary(positionsPerBlock, snapshots, topK)
+                ? new CellSummary(positionsPerBlock, rowsPerPosition, topK)
                 : new JvmSummary(threads, vocab, topK);
         for (int first = 0; first < nTokens; first += positionsPerBlock) {
             int positions = Math.min(positionsPerBlock, nTokens - first);
             for (int p = 0; p < positions; p++) {
-                for (int layer = 0; layer < snapshots; layer++) {
+                for (int layer = 0; layer < rowsPerPosition; layer++) {
                     long source = ((long) layer * nTokens + first + p) * rowBytes;
-                    MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
+                    MemorySegment.copy(residual, source, rows, (long) (p * rowsPerPosition + layer) * rowBytes, rowBytes);
                 }
             }
             long mark = Timings.start();
-            kernel.project(rows, positions * snapshots, logits);
+            kernel.project(rows, positions * rowsPerPosition, logits);
             mark = timings.stop(Phase.PROJECTION, mark);
-            summary.summarise(workers, logits, first, positions, snapshots, result);
-            copyDistributions(logits, first, positions, snapshots, result);
+            summary.summarise(workers, logits, first, positions, rowsPerPosition, result);
+            copyDistributions(logits, first, positions, rowsPerPosition, result);
             timings.stop(Phase.STATISTICS, mark);
         }
         requireFiniteLogits(result);
@@ -147,7 +163,10 @@ public final class LogitLens implements AutoCloseable {
         int nTokens = result.nTokens();
         for (int cell = 0; cell < result.logSumExp.length; cell++) { // [n_layer + 1, T]
             if (!Double.isFinite(result.logSumExp[cell])) {
-                throw new ArithmeticException("the logits at layer " + cell / nTokens + " (0 = the embeddings), position "
+                int row = cell / nTokens;
+                String where = result.snapshots().kind() == Snapshots.Kind.LAYERS
+                        ? "layer " + row + " (0 = the embeddings)" : "row " + result.snapshots().label(row);
+                throw new ArithmeticException("the logits at " + where + ", position "
                         + cell % nTokens + " are not all finite (their log-sum-exp is " + result.logSumExp[cell]
                         + "): the unembedding W_U holds NaN or Inf");
             }
