@@ -147,6 +147,11 @@ public final class LensRows {
         return columns;
     }
 
+    /** The index of the first top-k column ({@code top1_id}): 8, or 9 with the column {@code sublayer}. */
+    public int topStart() {
+        return withSublayer ? 9 : 8;
+    }
+
     /** Rows held. */
     public int size() {
         return size;
