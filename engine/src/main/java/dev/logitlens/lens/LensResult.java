@@ -11,7 +11,10 @@ import java.util.function.IntFunction;
 /**
  * The statistics of every (layer, position) cell of one lens run, with the input it ran on. Layers are 0
  * (embeddings) to {@link #nLayers()} (the final block, whose distribution is the model's output); positions 0 to
- * {@link #nTokens()} − 1.
+ * {@link #nTokens()} − 1. The rows may also be those of the sublayer lens or of the decomposition
+ * ({@link #snapshots()}: {@code in, h1.attn, h1, …} or {@code embed, attn1, mlp1, …, hN}); every accessor's
+ * {@code layer} is then a row, 0 to {@link #nLayers()}, the first still the reference of "KL to the input" and the
+ * last that of "KL to the final layer".
  *
  * <p><b>Input.</b> The result carries the token ids it ran on ({@link #tokens()}), the token after them
  * ({@link #following()}, −1 when none) and the model's token texts ({@link #tokenText}). The true next token of a

@@ -55,7 +55,8 @@ import java.util.Objects;
  *       [0, max final logit] is empty for models whose logits are all negative (GPT-2 with ln_f's gain and bias
  *       often is); when every value is equal the range is that value ± 0.5. The KL cap is configurable
  *       ({@link Spec#klMax}, default {@value #DEFAULT_KL_MAX} nats). The rank view keeps the top-1 token as its
- *       cell label (the post prints the rank number there; ours is in the tooltip).</li>
+ *       cell label (the post prints the rank number there; ours is in the tooltip), unless {@link Spec#values()}
+ *       asks for the number, as the post's rank and KL figures show it.</li>
  * </ul>
  */
 public final class LensView {
