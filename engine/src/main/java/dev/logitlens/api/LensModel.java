@@ -14,6 +14,7 @@ import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
 import dev.logitlens.model.NonFiniteWeights;
 import dev.logitlens.runtime.NativeModel;
+import dev.logitlens.runtime.NativeProjectionKernel;
 import dev.logitlens.runtime.NativeSession;
 import dev.logitlens.runtime.NativeLibrary;
 import dev.logitlens.runtime.NativeStatistics;
@@ -27,6 +28,7 @@ import dev.logitlens.tokenizer.TokenTexts;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The logit lens of one GPT-2 model, for applications: open a model file or a model by name, run the lens over
@@ -142,7 +144,10 @@ public final class LensModel implements AutoCloseable {
         return lastKernel != null ? lastKernel : describe(lensFor(1).kernel(), statistics);
     }
 
-    private static String describe(ProjectionKernel kernel, LensStatistics statistics) {
+    private String describe(ProjectionKernel kernel, LensStatistics statistics) {
+        if (kernel instanceof NativeProjectionKernel && settings.kernel().inGraph(settings.backend())) {
+            return kernel.name() + " + statistics in the graph (" + settings.backend().name().toLowerCase(Locale.ROOT) + ")";
+        }
         return kernel.name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
     }
 
@@ -162,8 +167,10 @@ public final class LensModel implements AutoCloseable {
             return jvmLens;
         }
         if (nativeLens == null) {
-            ProjectionKernel kernel = model.newProjectionKernel(settings.precision(), settings.threads());
-            nativeLens = new LogitLens(kernel, settings.threads(), statistics, tokenTexts, timings);
+            NativeProjectionKernel kernel = model.newProjectionKernel(settings.precision(), settings.threads());
+            nativeLens = settings.kernel().inGraph(settings.backend())
+                    ? LogitLens.inKernelGraph(kernel, settings.threads(), statistics, tokenTexts, timings)
+                    : new LogitLens(kernel, settings.threads(), statistics, tokenTexts, timings);
             timings.stop(Phase.UNEMBEDDING, mark);
         }
         return nativeLens;
