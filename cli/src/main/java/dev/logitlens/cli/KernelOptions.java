@@ -35,7 +35,7 @@ final class KernelOptions {
     LensSettings settings(ModelOptions model) {
         try {
             return LensSettings.defaults()
-                    .withBackend(model.backend)
+                    .withBackend(model.backend())
                     .withThreads(model.threads)
                     .withCheckWeights(model.checkWeights)
                     .withKernel(kernel)
