@@ -20,6 +20,8 @@ public interface GraphLensKernel extends ProjectionKernel {
      * @param out       at least {@code positions · snapshots} cells, position-major
      * @return how many positions were recomputed on the host from their logits because ties or non-finite values
      *         made the graph's result uncertain (0 normally)
+     * @throws UnsupportedOperationException when the backend cannot compute an operation of the graph (a lens then
+     *                                       projects and summarises the usual way instead)
      */
     int projectAndSummarise(MemorySegment rows, int positions, int snapshots, int[] inputs, int[] nexts,
                             CellStatistics out);

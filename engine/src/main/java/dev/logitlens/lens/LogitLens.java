@@ -33,7 +33,7 @@ public final class LogitLens implements AutoCloseable {
 
     private final ProjectionKernel kernel;
     private final LensStatistics statistics;       // null: in Java (PositionAnalyzer)
-    private final GraphLensKernel graph;           // non-null: blocks run whole in the kernel's graph
+    private GraphLensKernel graph;                 // non-null: blocks run whole in the kernel's graph
     private final IntFunction<String> tokenTexts;  // token id -> text, handed to every result
     private final Timings timings;                 // projection and statistics, accumulated over runs
     private final WorkerPool workers;              // the statistics threads
@@ -153,10 +153,14 @@ public final class LogitLens implements AutoCloseable {
                 }
             }
             long mark = Timings.start();
-            if (graphSummary != null && !needsLogits(result, first, positions)) {
-                graphSummary.summarise(rows, first, positions, snapshots, result);
-                timings.stop(Phase.PROJECTION, mark);
-                continue;
+            if (graph != null && !needsLogits(result, first, positions)) {
+                try {
+                    graphSummary.summarise(rows, first, positions, snapshots, result);
+                    timings.stop(Phase.PROJECTION, mark);
+                    continue;
+                } catch (UnsupportedOperationException e) { // the backend lacks an operation: the usual way from now on
+                    graph = null;
+                }
             }
             ensureLogits();
             kernel.project(rows, positions * snapshots, logits);

@@ -87,7 +87,14 @@ public final class NativeProjectionKernel implements GraphLensKernel {
             int status = LogitLensNative.ll_lens(handle, rows, positions, snapshots,
                     call.allocateFrom(ValueLayout.JAVA_INT, inputs), call.allocateFrom(ValueLayout.JAVA_INT, nexts),
                     out.topK(), NativeStatistics.outputs(out, call), recomputed, error);
-            NativeCall.check(status, error, "the lens graph failed");
+            try {
+                NativeCall.check(status, error, "the lens graph failed");
+            } catch (NativeException e) {
+                if (e.status() == NativeStatus.BACKEND) { // an operation the backend lacks: the contract's signal
+                    throw new UnsupportedOperationException(e.getMessage(), e);
+                }
+                throw e;
+            }
             return recomputed.get(ValueLayout.JAVA_INT, 0);
         }
     }
