@@ -8,7 +8,6 @@ import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.lens.LensStatistics;
 import dev.logitlens.lens.LogitLens;
-import dev.logitlens.lens.ProjectionKernel;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
@@ -141,14 +140,14 @@ public final class LensModel implements AutoCloseable {
      */
     public synchronized String kernelName() {
         ensureOpen();
-        return lastKernel != null ? lastKernel : describe(lensFor(1).kernel(), statistics);
+        return lastKernel != null ? lastKernel : describe(lensFor(1));
     }
 
-    private String describe(ProjectionKernel kernel, LensStatistics statistics) {
-        if (kernel instanceof NativeProjectionKernel && settings.kernel().inGraph(settings.backend())) {
-            return kernel.name() + " + statistics in the graph (" + settings.backend().name().toLowerCase(Locale.ROOT) + ")";
+    private String describe(LogitLens lens) {
+        if (lens.statisticsInGraph()) {
+            return lens.kernel().name() + " + statistics in the graph (" + settings.backend().name().toLowerCase(Locale.ROOT) + ")";
         }
-        return kernel.name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
+        return lens.kernel().name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
     }
 
     /**
@@ -216,9 +215,10 @@ public final class LensModel implements AutoCloseable {
             ResidualStream stream = session.forward(tokens, settings.mode(), false, arena); // [n_layer+1, T, d]
             timings.stop(Phase.FORWARD, mark);
             LogitLens lens = lensFor(tokens.length);
-            lastKernel = describe(lens.kernel(), statistics);
             try {
-                return lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
+                LensResult result = lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
+                lastKernel = describe(lens);
+                return result;
             } catch (ArithmeticException e) { // non-finite logits: W_U holds NaN or Inf
                 throw new ArithmeticException(e.getMessage() + NonFiniteWeights.suspects(model.weights()));
             }

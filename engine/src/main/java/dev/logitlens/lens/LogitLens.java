@@ -96,6 +96,14 @@ public final class LogitLens implements AutoCloseable {
         return kernel;
     }
 
+    /**
+     * Whether blocks run whole in the kernel's graph ({@link #inKernelGraph}); false for other lenses, and after a
+     * backend turned out to lack one of the graph's operations.
+     */
+    public synchronized boolean statisticsInGraph() {
+        return graph != null;
+    }
+
     /** The number of statistics threads. */
     public int threads() {
         return workers.threads();
