@@ -65,6 +65,8 @@ final class LensServer implements AutoCloseable {
 
     /** The largest request body read; a longer one is refused unread (413). */
     static final int MAX_BODY_BYTES = 1 << 20;
+    /** How much of a body over {@link #MAX_BODY_BYTES} is read and thrown away so that the 413 reaches the client. */
+    private static final long DRAIN_BYTES = 64L << 20;
     /** Threads answering requests; lens runs queue on the model, one at a time. */
     private static final int THREADS = 4;
 
@@ -248,24 +250,25 @@ final class LensServer implements AutoCloseable {
                 || authority.equals("127.0.0.1:" + port) || authority.equals("[::1]:" + port);
     }
 
-    /** The request body as text: at most {@value #MAX_BODY_BYTES} bytes of UTF-8. */
+    /**
+     * The request body as text: at most {@value #MAX_BODY_BYTES} bytes of UTF-8. A longer body is read on (and thrown
+     * away) up to {@value #DRAIN_BYTES} bytes before the 413 goes out, so that the client, still sending, gets it.
+     */
     private static String readBody(HttpExchange exchange) throws IOException {
-        String length = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.strip()) > MAX_BODY_BYTES) {
-                    throw tooLarge();
-                }
-            } catch (NumberFormatException e) {
-                throw new RequestException(400, "Content-Length is not a number: " + length);
-            }
-        }
         byte[] body;
         try (InputStream in = exchange.getRequestBody()) {
             body = in.readNBytes(MAX_BODY_BYTES + 1);
-        }
-        if (body.length > MAX_BODY_BYTES) {
-            throw tooLarge();
+            if (body.length > MAX_BODY_BYTES) {
+                long left = DRAIN_BYTES;
+                while (left > 0) {
+                    long skipped = in.skip(left);
+                    if (skipped <= 0) {
+                        break;
+                    }
+                    left -= skipped;
+                }
+                throw tooLarge();
+            }
         }
         try {
             return Utf8.decode(body, 0, body.length);
