@@ -5,6 +5,7 @@ import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
+import dev.logitlens.testing.Fixtures;
 import dev.logitlens.testing.GgufWriter;
 import dev.logitlens.testing.TinyGpt2;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
@@ -215,6 +216,50 @@ class ServeBrowserTest {
         wait.until(d -> d.findElements(By.cssSelector("#grid .c")).size() == cells);
         checkColours(driver, lens, LensView.Spec.of(LensView.Kind.KL, LensView.Reference.INPUT), "serve-after-malformed");
         assertEquals("loaded once", js.executeScript("return window.__serveMarker;"), "the page never reloaded");
+    }
+
+    /** A model with its own vocabulary (the fixture's 3 tokens): the page takes token ids, as the docs' example. */
+    @Test
+    void tokenIdsTypedForAModelWithItsOwnVocabularyShowTheLens() throws Exception {
+        assumeFalse(Browser.skipped(), Browser.SKIP_PROPERTY + "=true: not driving a browser");
+        try (LensModel fixture = LensModel.open(Fixtures.gptNanoSortModel());
+             LensServer fixtureServer = new LensServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                     "gpt-nano-sort-model.json", fixture.config(), 3, LensView.DEFAULT_KL_MAX,
+                     LensServer.lensOf(fixture, LensOptions.defaults().withTopK(3)), new PrintWriter(serverLog, true))) {
+            fixtureServer.start();
+            int[] ids = {2, 1, 0, 2, 1, 0, 0, 0, 1, 1, 2};
+            LensResult lens = fixture.run(ids, LensOptions.defaults().withTopK(3));
+            ChromeDriver driver = Browser.headless(Files.createTempDirectory(dir, "profile"), 1400, 700);
+            try {
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60));
+                driver.get(fixtureServer.uri().toString());
+                WebElement text = driver.findElement(By.id("text"));
+                text.sendKeys("2 1 0 x");
+                driver.findElement(By.id("run")).click();
+                WebElement error = driver.findElement(By.id("error"));
+                wait.until(d -> error.isDisplayed());
+                assertEquals("token ids are whole numbers from 0 to 2, not \u201cx\u201d", error.getText(), "checked on the page");
+                text.clear();
+                text.sendKeys("2, 1, 0, 2, 1, 0, 0, 0, 1, 1, 2");
+                driver.findElement(By.id("run")).click();
+                wait.until(d -> d.findElements(By.cssSelector("#grid .c")).size() == 4 * ids.length);
+                assertFalse(error.isDisplayed());
+                checkColours(driver, lens, LensView.Spec.of(LensView.Kind.PROB), "fixture-prob");
+                driver.findElement(By.cssSelector("#views button[data-kind=rank]")).click();
+                checkColours(driver, lens, LensView.Spec.of(LensView.Kind.RANK), "fixture-rank-final");
+                WebElement cell = cell(driver, 2, 4);
+                new Actions(driver).moveToElement(cell).perform();
+                cell.click();
+                wait.until(d -> d.findElement(By.id("pinned")).isDisplayed());
+                new Actions(driver).moveToElement(cell(driver, 1, 7)).perform();
+                saveScreenshot(driver, "serve-fixture.png");
+                assertTrue(driver.findElement(By.id("csv")).getDomAttribute("href").startsWith("/lens.csv?tokens=2%2C1%2C0%2C2"),
+                        driver.findElement(By.id("csv")).getDomAttribute("href"));
+            } finally {
+                driver.quit();
+            }
+            assertEquals(0, fixtureServer.failures(), serverLog.toString());
+        }
     }
 
     private static WebElement cell(ChromeDriver driver, int layer, int position) {
