@@ -141,7 +141,7 @@ final class LensServer implements AutoCloseable {
         this.tokenText = TokenTexts.forVocabulary(config.nVocab());
         this.gpt2Vocabulary = config.nVocab() == Gpt2Tokenizer.VOCAB_SIZE;
         this.loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
-        this.page = ServePage.html(modelName, config, topK, gpt2Vocabulary, MAX_BODY_BYTES);
+        this.page = ServePage.html(modelName, config, topK, gpt2Vocabulary);
         this.server = HttpServer.create(address, 0);
         this.executor = Executors.newFixedThreadPool(THREADS, Thread.ofPlatform().daemon().name("logitlens-serve-", 1).factory());
         server.setExecutor(executor);

@@ -24,7 +24,7 @@ final class ServePage {
     }
 
     /** The page for this model. */
-    static String html(String modelName, Gpt2Config config, int topK, boolean gpt2Vocabulary, int maxBodyBytes) {
+    static String html(String modelName, Gpt2Config config, int topK, boolean gpt2Vocabulary) {
         Map<String, Object> description = new LinkedHashMap<>();
         description.put("model", modelName);
         description.put("nLayer", config.nLayer());
@@ -32,7 +32,6 @@ final class ServePage {
         description.put("nVocab", config.nVocab());
         description.put("gpt2", gpt2Vocabulary);
         description.put("topK", topK);
-        description.put("maxBodyBytes", maxBodyBytes);
         // inside <script>: no "<" at all, so no "</script>" can end it (JSON reads \u003c as "<")
         String json = Json.write(description).replace("<", "\\u003c");
         String template = template();
