@@ -58,8 +58,9 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * reads the HTML plot) in three views switched without reloading, the top-k on hover, a pinned cell, the CSV link (the
  * bytes {@code run --format csv} prints), the message for a text beyond the context and for sublayers, and the page
  * still working after a malformed request. Chromium and chromedriver are required: the test fails with what to install
- * when they are missing; {@code -Dlogitlens.skipBrowserTests=true} skips it. A screenshot of the page is left in
- * {@code target/serve-browser-test.png}.
+ * when they are missing; {@code -Dlogitlens.skipBrowserTests=true} skips it. Screenshots of the page are left in
+ * {@code target/serve-browser-test.png} (a pinned cell and a tooltip), {@code target/serve-browser-error.png} (a text
+ * beyond the context) and {@code target/serve-fixture.png} (token ids, the rank view).
  */
 class ServeBrowserTest {
 
@@ -194,6 +195,7 @@ class ServeBrowserTest {
         wait.until(d -> error.isDisplayed());
         assertEquals("the input has " + tooMany + " tokens; the model's context is 16 tokens: shorten the text", error.getText());
         assertEquals(cells, driver.findElements(By.cssSelector("#grid .c")).size());
+        saveScreenshot(driver, "serve-browser-error.png");
 
         // sublayers: refused by this build, with its message on the page
         text.clear();
