@@ -98,6 +98,8 @@ final class LensServer implements AutoCloseable {
     /** A request refused with {@code status} and a message for the page. */
     static final class RequestException extends RuntimeException {
 
+        private static final long serialVersionUID = 1L;
+
         private final int status;
 
         RequestException(int status, String message) {
@@ -282,11 +284,11 @@ final class LensServer implements AutoCloseable {
     }
 
     /** One input: its tokens and whether the sublayers were asked for. */
-    record Input(int[] tokens, boolean sublayers) {
+    private record Input(int[] tokens, boolean sublayers) {
     }
 
     /** The page's request: {@code {"text": ...}} or {@code {"tokens": [...]}}, and optionally {@code "sublayers"}. */
-    Input parseRequest(String body) {
+    private Input parseRequest(String body) {
         Map<String, Object> request;
         try {
             request = Json.asObject(Json.parse(body), "the request");
@@ -310,7 +312,7 @@ final class LensServer implements AutoCloseable {
             int[] ids = new int[list.size()];
             for (int i = 0; i < ids.length; i++) {
                 long id = Json.asLong(list.get(i), "tokens[" + i + "]");
-                ids[i] = (int) Math.clamp(id, -1, Integer.MAX_VALUE);
+                ids[i] = Math.clamp(id, -1, Integer.MAX_VALUE);
             }
             return new Input(check(ids), sublayers);
         } catch (JsonException e) {
@@ -319,7 +321,7 @@ final class LensServer implements AutoCloseable {
     }
 
     /** The CSV request's query: {@code text=...} or {@code tokens=1,2,3}, and optionally {@code sublayers=true|false}. */
-    Input parseQuery(String rawQuery) {
+    private Input parseQuery(String rawQuery) {
         Map<String, String> query = new LinkedHashMap<>();
         if (rawQuery != null && !rawQuery.isEmpty()) {
             for (String pair : rawQuery.split("&", -1)) {
