@@ -154,9 +154,10 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * CSV, long format: one row per (layer, position) of the range, sorted by position then layer, the columns of
-     * {@link LensRows#columns(int)} (doc and window are 0: one text, one window), RFC 4180.
+     * {@link LensRows#columns(int)} (doc and window are 0: one text, one window), RFC 4180. {@code serve}'s CSV
+     * download is this too.
      */
-    private static void csv(PrintWriter out, LensResult lens, IntFunction<String> text, int from, int to)
+    static void csv(PrintWriter out, LensResult lens, IntFunction<String> text, int from, int to)
             throws java.io.IOException {
         LensRows rows = new LensRows(lens.topK(), text, lens.snapshots().kind());
         int[] layers = new int[lens.nLayers() + 1];

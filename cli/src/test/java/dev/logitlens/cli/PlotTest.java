@@ -25,7 +25,6 @@ import org.w3c.dom.NodeList;
 import javax.imageio.ImageIO;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,8 +54,6 @@ class PlotTest {
     private static final Gpt2Config CONFIG = TinyGpt2.config(53, 12, 32, 4, 2);
     private static final String IDS = "3,1,4,1,5,9,2,6";
     private static final String FIXTURE_IDS = "2,1,0,2,1,0,0,0,1,1,2";
-    /** Per colour channel: the browser draws the page's sRGB colours as given; allow a little for rounding. */
-    private static final int TOLERANCE = 3;
 
     @TempDir
     Path dir;
@@ -130,7 +127,7 @@ class PlotTest {
         assertEquals(layout.width(), Integer.parseInt(size.group(1)));
         assertEquals(layout.height(), Integer.parseInt(size.group(2)));
 
-        assumeFalse(Boolean.getBoolean("logitlens.skipBrowserTests"), "logitlens.skipBrowserTests=true: not rendering");
+        assumeFalse(Browser.skipped(), Browser.SKIP_PROPERTY + "=true: not rendering");
         BufferedImage image = screenshot(html, layout.width(), layout.height());
         assertEquals(layout.width(), image.getWidth());
         assertEquals(layout.height(), image.getHeight());
@@ -161,7 +158,7 @@ class PlotTest {
                     PlotLayout.Point probe = panel.probe(layer, pos);
                     int actual = image.getRGB((int) Math.floor(probe.x()), (int) Math.floor(probe.y())) & 0xffffff;
                     int expected = view.rgb(layer, pos);
-                    assertClose(expected, actual, view.spec().shortName() + " layer " + layer + " position " + pos);
+                    Browser.assertColourClose(expected, actual, view.spec().shortName() + " layer " + layer + " position " + pos);
                     lowest = Math.min(lowest, view.position(layer, pos));
                     highest = Math.max(highest, view.position(layer, pos));
                     checked++;
@@ -182,9 +179,9 @@ class PlotTest {
                 assertEquals(null, swatch, "the KL view outlines no cell");
                 continue;
             }
-            assertClose(panel.view().outlineRgb(), image.getRGB((int) (swatch.x() + 1), (int) swatch.centreY()) & 0xffffff,
+            Browser.assertColourClose(panel.view().outlineRgb(), image.getRGB((int) (swatch.x() + 1), (int) swatch.centreY()) & 0xffffff,
                     panel.view().spec().shortName() + " legend's outline");
-            assertClose(0xffffff, image.getRGB((int) swatch.centreX(), (int) swatch.centreY()) & 0xffffff,
+            Browser.assertColourClose(0xffffff, image.getRGB((int) swatch.centreX(), (int) swatch.centreY()) & 0xffffff,
                     panel.view().spec().shortName() + " legend's inside");
             legends++;
         }
@@ -272,25 +269,16 @@ class PlotTest {
         return cells;
     }
 
-    private static void assertClose(int expected, int actual, String what) {
-        for (int shift = 0; shift <= 16; shift += 8) {
-            int e = expected >> shift & 0xff;
-            int a = actual >> shift & 0xff;
-            if (Math.abs(e - a) > TOLERANCE) {
-                fail(what + ": expected " + String.format("#%06x", expected) + " but the screenshot has " + String.format("#%06x", actual));
-            }
-        }
-    }
-
     /** The page as Chromium draws it, {@code width × height} CSS pixels at scale 1. */
     static BufferedImage screenshot(Path html, int width, int height) throws Exception {
-        String chromium = findChromium();
+        String chromium = Browser.findChromium();
         Path png = html.resolveSibling(html.getFileName() + ".png");
         Path profile = Files.createTempDirectory(html.getParent(), "chromium-profile");
         Path log = html.resolveSibling("chromium.log");
-        List<String> command = List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                "--force-device-scale-factor=1", "--no-first-run", "--user-data-dir=" + profile,
-                "--window-size=" + width + "," + height, "--screenshot=" + png, html.toUri().toString());
+        List<String> command = new ArrayList<>(List.of(chromium));
+        command.addAll(Browser.screenshotFlags());
+        command.addAll(List.of("--user-data-dir=" + profile, "--window-size=" + width + "," + height, "--screenshot=" + png,
+                html.toUri().toString()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -304,20 +292,5 @@ class PlotTest {
             fail("not a PNG: " + png);
         }
         return image;
-    }
-
-    /** Debian's {@code chromium} (or Chrome) on the PATH; fails with what to do when there is none. */
-    static String findChromium() {
-        for (String name : List.of("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")) {
-            for (String folder : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-                if (!folder.isEmpty() && Files.isExecutable(Path.of(folder, name))) {
-                    return Path.of(folder, name).toString();
-                }
-            }
-        }
-        fail("PlotTest renders the HTML plots in headless Chromium, and there is no chromium on the PATH: run"
-                + " scripts/install-deps.sh (it installs Debian's chromium and fonts-dejavu-core), or skip these checks"
-                + " with -Dlogitlens.skipBrowserTests=true");
-        return null;
     }
 }

@@ -8,7 +8,6 @@ import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.lens.LensStatistics;
 import dev.logitlens.lens.LogitLens;
-import dev.logitlens.lens.ProjectionKernel;
 import dev.logitlens.lens.Snapshots;
 import dev.logitlens.lens.SublayerStreams;
 import dev.logitlens.model.CanonicalTensors;
@@ -17,6 +16,7 @@ import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
 import dev.logitlens.model.NonFiniteWeights;
 import dev.logitlens.runtime.NativeModel;
+import dev.logitlens.runtime.NativeProjectionKernel;
 import dev.logitlens.runtime.NativeSession;
 import dev.logitlens.runtime.NativeLibrary;
 import dev.logitlens.runtime.NativeStatistics;
@@ -31,6 +31,7 @@ import dev.logitlens.tokenizer.TokenTexts;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The logit lens of one GPT-2 model, for applications: open a model file or a model by name, run the lens over
@@ -144,11 +145,14 @@ public final class LensModel implements AutoCloseable {
      */
     public synchronized String kernelName() {
         ensureOpen();
-        return lastKernel != null ? lastKernel : describe(lensFor(1, model.config().nLayer() + 1).kernel(), statistics);
+        return lastKernel != null ? lastKernel : describe(lensFor(1, model.config().nLayer() + 1));
     }
 
-    private static String describe(ProjectionKernel kernel, LensStatistics statistics) {
-        return kernel.name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
+    private String describe(LogitLens lens) {
+        if (lens.statisticsInGraph()) {
+            return lens.kernel().name() + " + statistics in the graph (" + settings.backend().name().toLowerCase(Locale.ROOT) + ")";
+        }
+        return lens.kernel().name() + " + " + (statistics == null ? "jvm" : statistics.name()) + " statistics";
     }
 
     /**
@@ -168,8 +172,10 @@ public final class LensModel implements AutoCloseable {
             return jvmLens;
         }
         if (nativeLens == null) {
-            ProjectionKernel kernel = model.newProjectionKernel(settings.precision(), settings.threads());
-            nativeLens = new LogitLens(kernel, settings.threads(), statistics, tokenTexts, timings);
+            NativeProjectionKernel kernel = model.newProjectionKernel(settings.precision(), settings.threads());
+            nativeLens = settings.kernel().inGraph(settings.backend())
+                    ? LogitLens.inKernelGraph(kernel, settings.threads(), statistics, tokenTexts, timings)
+                    : new LogitLens(kernel, settings.threads(), statistics, tokenTexts, timings);
             timings.stop(Phase.UNEMBEDDING, mark);
         }
         return nativeLens;
@@ -240,9 +246,10 @@ public final class LensModel implements AutoCloseable {
             };
             timings.stop(Phase.FORWARD, mark);
             LogitLens lens = lensFor(tokens.length, snapshots.count());
-            lastKernel = describe(lens.kernel(), statistics);
             try {
-                return lens.run(residual, snapshots, stream.nTokens(), tokens, following, options);
+                LensResult result = lens.run(residual, snapshots, stream.nTokens(), tokens, following, options);
+                lastKernel = describe(lens);
+                return result;
             } catch (ArithmeticException e) { // non-finite logits: W_U holds NaN or Inf
                 throw new ArithmeticException(e.getMessage() + NonFiniteWeights.suspects(model.weights()));
             }

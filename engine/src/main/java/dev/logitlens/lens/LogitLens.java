@@ -21,6 +21,10 @@ import java.util.function.IntFunction;
  * statistics threads. Holding all layers of a position together keeps the final layer's and layer 0's logits
  * at hand for the KL divergences.
  *
+ * <p>With a {@link GraphLensKernel} ({@link #inKernelGraph}) a block instead goes to the kernel whole: projection and
+ * statistics run as one graph on its backend and only the cells come back (the logits are then never on the host,
+ * except for a block holding a cell whose full distribution the options keep: that block goes the usual way).
+ *
  * <p>A lens owns, for its lifetime, its statistics threads and its off-heap block buffers (the logits block,
  * ~63 MB for GPT-2 small at the default 24 positions): the buffers are allocated by the first run and again only
  * when a run needs larger ones; {@link #close()} releases both. Runs are serialised (one at a time per lens).
@@ -29,12 +33,13 @@ public final class LogitLens implements AutoCloseable {
 
     private final ProjectionKernel kernel;
     private final LensStatistics statistics;       // null: in Java (PositionAnalyzer)
+    private GraphLensKernel graph;                 // non-null: blocks run whole in the kernel's graph
     private final IntFunction<String> tokenTexts;  // token id -> text, handed to every result
     private final Timings timings;                 // projection and statistics, accumulated over runs
     private final WorkerPool workers;              // the statistics threads
     private Arena blockArena;                      // holds rows and logits; null before the first run and after close
     private MemorySegment rows;                    // [P·S, d] float32 gathered residual rows of a block
-    private MemorySegment logits;                  // [P·S, V] float32 logits of a block
+    private MemorySegment logits;                  // [P·S, V] float32 logits of a block; null until a block needs it
     private long blockRows;                        // P·S: the rows the buffers hold
     private boolean closed;
 
@@ -58,7 +63,26 @@ public final class LogitLens implements AutoCloseable {
      */
     public LogitLens(ProjectionKernel kernel, int threads, LensStatistics statistics, IntFunction<String> tokenTexts,
                      Timings timings) {
+        this(kernel, null, threads, statistics, tokenTexts, timings);
+    }
+
+    /**
+     * A lens whose blocks run whole in {@code kernel}'s graph (projection and statistics on its backend,
+     * {@link GraphLensKernel}); a block whose logits the options need on the host (cells kept whole) is projected
+     * by the kernel and summarised by {@code statistics} instead.
+     *
+     * @param statistics computes the statistics of a block projected the usual way, or null to compute them in Java
+     * @param timings    receives each run's time: a graph block's as projection
+     */
+    public static LogitLens inKernelGraph(GraphLensKernel kernel, int threads, LensStatistics statistics,
+                                          IntFunction<String> tokenTexts, Timings timings) {
+        return new LogitLens(kernel, Objects.requireNonNull(kernel, "kernel"), threads, statistics, tokenTexts, timings);
+    }
+
+    private LogitLens(ProjectionKernel kernel, GraphLensKernel graph, int threads, LensStatistics statistics,
+                      IntFunction<String> tokenTexts, Timings timings) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
+        this.graph = graph;
         this.statistics = statistics;
         this.tokenTexts = Objects.requireNonNull(tokenTexts, "tokenTexts");
         this.timings = Objects.requireNonNull(timings, "timings");
@@ -70,6 +94,14 @@ public final class LogitLens implements AutoCloseable {
 
     public ProjectionKernel kernel() {
         return kernel;
+    }
+
+    /**
+     * Whether blocks run whole in the kernel's graph ({@link #inKernelGraph}); false for other lenses, and after a
+     * backend turned out to lack one of the graph's operations.
+     */
+    public synchronized boolean statisticsInGraph() {
+        return graph != null;
     }
 
     /** The number of statistics threads. */
@@ -131,10 +163,11 @@ public final class LogitLens implements AutoCloseable {
         LensResult result = new LensResult(snapshots, tokens, following, topK, vocab, options.distributionCells(),
                 tokenTexts);
         long rowBytes = (long) kernel.width() * Float.BYTES;
-        ensureBlock((long) positionsPerBlock * rowsPerPosition);
+        ensureRows((long) positionsPerBlock * rowsPerPosition);
         BlockSummary summary = statistics != null
                 ? new CellSummary(positionsPerBlock, rowsPerPosition, topK)
                 : new JvmSummary(threads, vocab, topK);
+        GraphSummary graphSummary = graph != null ? new GraphSummary(positionsPerBlock, rowsPerPosition, topK) : null;
         for (int first = 0; first < nTokens; first += positionsPerBlock) {
             int positions = Math.min(positionsPerBlock, nTokens - first);
             for (int p = 0; p < positions; p++) {
@@ -144,6 +177,16 @@ public final class LogitLens implements AutoCloseable {
                 }
             }
             long mark = Timings.start();
+            if (graph != null && !needsLogits(result, first, positions)) {
+                try {
+                    graphSummary.summarise(rows, first, positions, rowsPerPosition, result);
+                    timings.stop(Phase.PROJECTION, mark);
+                    continue;
+                } catch (UnsupportedOperationException e) { // the backend lacks an operation: the usual way from now on
+                    graph = null;
+                }
+            }
+            ensureLogits();
             kernel.project(rows, positions * rowsPerPosition, logits);
             mark = timings.stop(Phase.PROJECTION, mark);
             summary.summarise(workers, logits, first, positions, rowsPerPosition, result);
@@ -173,25 +216,45 @@ public final class LogitLens implements AutoCloseable {
         }
     }
 
-    /** Makes the block buffers hold at least {@code neededRows} rows: kept when large enough, else allocated anew. */
-    private void ensureBlock(long neededRows) {
+    /**
+     * Makes the rows buffer hold at least {@code neededRows} rows: kept when large enough, else allocated anew (and
+     * the logits buffer with it, made again by {@link #ensureLogits} when a block needs it).
+     */
+    private void ensureRows(long neededRows) {
         if (blockArena != null && blockRows >= neededRows) {
             return;
         }
         if (blockArena != null) {
             blockArena.close();
             blockArena = null;
+            logits = null;
         }
         Arena arena = Arena.ofShared();
         try {
             rows = arena.allocate(neededRows * kernel.width() * Float.BYTES, 64);
-            logits = arena.allocate(neededRows * kernel.vocabSize() * Float.BYTES, 64);
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;
         }
         blockArena = arena;
         blockRows = neededRows;
+    }
+
+    /** Allocates the logits buffer, {@code [blockRows, V]}, in the rows' arena unless it exists. */
+    private void ensureLogits() {
+        if (logits == null) {
+            logits = blockArena.allocate(blockRows * kernel.vocabSize() * Float.BYTES, 64);
+        }
+    }
+
+    /** Whether the block of positions {@code [first, first + positions)} holds a cell whose logits are kept whole. */
+    private static boolean needsLogits(LensResult result, int first, int positions) {
+        for (LensCell cell : result.distributionCells()) {
+            if (cell.position() >= first && cell.position() < first + positions) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Stops the statistics threads and frees the block buffers; waits for a running {@code run}. Idempotent. */
@@ -256,6 +319,30 @@ public final class LogitLens implements AutoCloseable {
                     slice.copyInto(layer, result, layer, pos);
                 }
             });
+        }
+    }
+
+    /** By the kernel's graph ({@link GraphLensKernel}): projection and statistics of the block in one call. */
+    private final class GraphSummary {
+        private final CellStatistics cells; // [P, S] cells of one block
+
+        GraphSummary(int positionsPerBlock, int snapshots, int topK) {
+            cells = new CellStatistics(positionsPerBlock * snapshots, topK, Arena.ofAuto());
+        }
+
+        void summarise(MemorySegment rows, int first, int positions, int snapshots, LensResult result) {
+            int[] inputs = new int[positions];
+            int[] nexts = new int[positions];
+            for (int p = 0; p < positions; p++) {
+                inputs[p] = result.tokenId(first + p);
+                nexts[p] = result.nextTokenId(first + p);
+            }
+            graph.projectAndSummarise(rows, positions, snapshots, inputs, nexts, cells);
+            for (int p = 0; p < positions; p++) {
+                for (int layer = 0; layer < snapshots; layer++) {
+                    cells.copyInto(p * snapshots + layer, result, layer, first + p);
+                }
+            }
         }
     }
 

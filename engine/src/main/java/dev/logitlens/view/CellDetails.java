@@ -33,8 +33,12 @@ record CellDetails(String heading, String context, List<Entry> top, String ranks
                 + " \u00b7 of input token " + lens.rankOfInputToken(layer, pos);
         String divergences = String.format(Locale.ROOT, "KL(final \u2016 layer) %.3f \u00b7 KL(layer 0 \u2016 layer) %.3f \u00b7 entropy %.3f nats",
                 lens.klToFinal(layer, pos), lens.klToInput(layer, pos), lens.entropy(layer, pos));
-        String value = view.spec().shortName() + " = " + view.format(view.value(layer, pos));
-        return new CellDetails(heading, context, top, ranks, divergences, value);
+        return new CellDetails(heading, context, top, ranks, divergences, value(view, layer, pos));
+    }
+
+    /** The line with the view's value: {@code prob = 0.731}. */
+    static String value(LensView view, int layer, int pos) {
+        return view.spec().shortName() + " = " + view.format(view.value(layer, pos));
     }
 
     /** The details as plain text lines (SVG {@code <title>}). */
