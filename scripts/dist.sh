@@ -39,7 +39,8 @@ trap 'rm -rf "$stage"' EXIT
 home="$stage/$name"
 mkdir -p "$home/bin" "$home/lib"
 
-# The modules jdeps finds in the jar (java.base, java.net.http, jdk.incubator.vector today), and nothing else.
+# The modules jdeps finds in the jar (java.base, java.net.http, jdk.httpserver, jdk.incubator.vector today), and
+# nothing else; scripts/test-dist.sh checks that serve runs on them.
 modules=$("$JAVA_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 "$jar")
 echo "dist: jlink $modules" >&2
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \

@@ -4,6 +4,7 @@
 #   npm                                 - fetches ggml's sources (the node-llama-cpp package) once
 #   maven                               - the Java build
 #   chromium, fonts-dejavu-core         - headless rendering of the HTML plots in the tests (PlotTest)
+#   chromium-driver                     - chromedriver, through which the test of serve drives Chromium (ServeBrowserTest)
 # A JDK 25 must be present already (scripts/java-home.sh finds it): Debian 12 packages none.
 #   --check   only report: exit 0 when nothing is missing, else print the packages and exit 1
 # Without root (and without sudo) it prints the exact apt-get line to run and exits 1.
@@ -17,6 +18,7 @@ command -v git >/dev/null || need+=(git)
 command -v npm >/dev/null || need+=(npm)
 command -v mvn >/dev/null || need+=(maven)
 command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
 if [ "${1:-}" = --check ]; then

@@ -58,5 +58,27 @@ check "with its message and no incubator warning" bash -c \
     "grep -q \"^logitlens: Invalid value for option '--view'\" '$tmp/usage.err' && ! grep -q incubator '$tmp/usage.err'"
 bare JAVA_TOOL_OPTIONS=-Dlogitlens.test=1 "$home/bin/logitlens" --help >/dev/null 2>"$tmp/tool.err"
 check "the JVM's other start-up messages pass the filter" test "$(cat "$tmp/tool.err")" = "Picked up JAVA_TOOL_OPTIONS: -Dlogitlens.test=1"
+# serve: the runtime holds jdk.httpserver, and the distribution serves its page and stops on SIGTERM
+check "the runtime holds jdk.httpserver (serve)" bash -c "'$home/runtime/bin/java' --list-modules | grep -q '^jdk.httpserver@'"
+env -i HOME="$tmp/home" PATH="$tmp/tools" "$home/bin/logitlens" serve --model "$model" --port 0 --threads 1 \
+    >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve_pid=$!
+port=
+for _ in $(seq 1 600); do # the address line, within a minute
+    port=$(sed -n 's|^serving the lens of .* at http://127\.0\.0\.1:\([0-9]*\)/ .*|\1|p' "$tmp/serve.out")
+    { [ -n "$port" ] || ! kill -0 "$serve_pid" 2>/dev/null; } && break
+    sleep 0.1
+done
+page=
+if [ -n "$port" ]; then # bash's own /dev/tcp: no HTTP client needed
+    page=$(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET / HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' \
+        "$port" >&3 && cat <&3)
+fi
+check "bin/logitlens serve prints its address" test -n "$port"
+check "and answers with its page" grep -q "^HTTP/1.1 200" <<<"$page"
+kill -TERM "$serve_pid" 2>/dev/null
+wait "$serve_pid"
+check "and stops on SIGTERM, closing the model" grep -qx stopped "$tmp/serve.out"
+check "serve: no message on standard error" test ! -s "$tmp/serve.err"
 echo "dist: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

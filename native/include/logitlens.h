@@ -238,6 +238,26 @@ LL_API int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n
                              const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
                              const ll_lens_stats_out *out, ll_error *err);
 
+/*
+ * The lens of a block of residual rows on the projector's backend: the projection and every
+ * statistic of ll_lens_stats in one ggml graph, so that only the per-cell results leave the
+ * backend (on CUDA the [n_positions·n_snapshots, n_vocab] logits never reach the host; on the
+ * CPU it is ggml's CPU backend doing the same work).
+ *   rows  [n_positions, n_snapshots, n_embd] float32: each position's normalised residual rows,
+ *         layer 0 (the embeddings) first and the final layer last
+ *   input_tokens, next_tokens, top_k, out: as ll_lens_stats, with the same rules and units.
+ * The results equal ll_lens_stats' on the same logits but for the rounding of the sums, which
+ * the backend makes in float32 (entropy and KL: about 1e-6 relative); maxima, top-k logits and
+ * ranks are exact. Where ties could make a parallel top-k or argmax break them otherwise than
+ * "the lower id" (equal logits across the k-th place, or a final row whose maximum is not
+ * unique), or a result is not finite, that position's rows are read back and computed by
+ * ll_lens_stats. n_recomputed (may be NULL) receives how many positions were.
+ * Nothing is written unless every input is valid.
+ */
+LL_API int32_t ll_lens(ll_projector *projector, const float *rows, int32_t n_positions, int32_t n_snapshots,
+                       const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
+                       const ll_lens_stats_out *out, int32_t *n_recomputed, ll_error *err);
+
 #ifdef __cplusplus
 }
 #endif

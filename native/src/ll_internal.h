@@ -147,4 +147,43 @@ size_t ll_graph_context_size(const ll_hparams *hp);
 void ll_graph_build(struct ggml_context *ctx, const struct ll_model *model,
                     int32_t n_tokens, uint32_t flags, ll_graph *graph);
 
+/* ---- statistics (ll_stats.c) -------------------------------------------- */
+
+/* ll_lens_stats's checks of everything but the logits (shared with ll_lens): LL_OK or the first problem. */
+int32_t ll_check_lens_arguments(int32_t n_positions, int32_t n_snapshots, int32_t n_vocab,
+                                const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
+                                const ll_lens_stats_out *out, ll_error *err);
+
+/* ---- projector (ll_projector.c) and lens graph (ll_lens.c) --------------- */
+
+/*
+ * On the CPU, W_U is multiplied in slices of this many vocabulary rows (6 MB in float32), each
+ * finished against every input row while it sits in the cache: ggml's CPU matrix multiply tiles
+ * only a few input rows at a time, so a whole W_U (154 MB for GPT-2) would stream from memory
+ * once per few rows.
+ */
+#define LL_PROJECT_SLICE 2048
+/* Graph nodes of a projection: per slice two views, a product and a copy; and the input. */
+#define LL_PROJECT_MAX_NODES(n_vocab) (4 * ((n_vocab) / LL_PROJECT_SLICE + 1) + 4)
+
+struct ll_projector {
+    const ll_model *model;
+    ggml_backend_t backend;
+    struct ggml_tensor *unembedding;  /* [n_vocab, n_embd] (ggml ne: n_embd, n_vocab), the model's or the copy */
+    struct ggml_context *copy_ctx;    /* metadata of the copy, NULL when the model's tensor is used */
+    ggml_backend_buffer_t copy_buffer;
+    ggml_gallocr_t galloc;            /* per-slice products, and inputs/outputs not bound to the caller's memory */
+    int32_t planned_rows;             /* the graph galloc's plan was made for (0: none yet) ... */
+    int32_t planned_bound;            /* ... and which ends were the caller's memory (bit 0: input, bit 1: output) */
+    ggml_gallocr_t lens_galloc;       /* every tensor of ll_lens's graph */
+    int64_t lens_planned;             /* the (positions, snapshots, top_k) its plan was made for (0: none yet) */
+};
+
+/*
+ * Adds logits = input · W_U^T to gf: input [n_rows, n_embd] F32 → [n_rows, n_vocab] F32 (on the
+ * CPU in slices of LL_PROJECT_SLICE vocabulary rows). Needs LL_PROJECT_MAX_NODES(n_vocab) nodes.
+ */
+struct ggml_tensor *ll_build_projection(struct ggml_context *ctx, struct ggml_cgraph *gf, const ll_projector *projector,
+                                        struct ggml_tensor *input);
+
 #endif /* LL_INTERNAL_H */

@@ -9,26 +9,6 @@
 
 /* Rows of W_U converted per step when a copy in another type is made. */
 #define LL_CONVERT_ROWS 1024
-/*
- * On the CPU, W_U is multiplied in slices of this many vocabulary rows (6 MB in float32), each
- * finished against every input row while it sits in the cache: ggml's CPU matrix multiply tiles
- * only a few input rows at a time, so a whole W_U (154 MB for GPT-2) would stream from memory
- * once per few rows.
- */
-#define LL_PROJECT_SLICE 2048
-/* Graph nodes: per slice two views, a product and a copy; and the input. */
-#define LL_PROJECT_MAX_NODES(n_vocab) (4 * ((n_vocab) / LL_PROJECT_SLICE + 1) + 4)
-
-struct ll_projector {
-    const ll_model *model;
-    ggml_backend_t backend;
-    struct ggml_tensor *unembedding;  /* [n_vocab, n_embd] (ggml ne: n_embd, n_vocab), the model's or the copy */
-    struct ggml_context *copy_ctx;    /* metadata of the copy, NULL when the model's tensor is used */
-    ggml_backend_buffer_t copy_buffer;
-    ggml_gallocr_t galloc;            /* per-slice products, and inputs/outputs not bound to the caller's memory */
-    int32_t planned_rows;             /* the graph galloc's plan was made for (0: none yet) ... */
-    int32_t planned_bound;            /* ... and which ends were the caller's memory (bit 0: input, bit 1: output) */
-};
 
 static bool ll_projection_type_known(int32_t type) {
     return type == LL_TYPE_F32 || type == LL_TYPE_F16 || type == LL_TYPE_BF16 || type == LL_TYPE_Q8_0;
@@ -126,9 +106,10 @@ int32_t ll_projector_create(ll_model *model, int32_t type, int32_t n_threads, ll
     }
     projector->model = model;
     projector->galloc = ggml_gallocr_new(ll_backend_buffer_type(model->backend));
+    projector->lens_galloc = ggml_gallocr_new(ll_backend_buffer_type(model->backend));
     projector->backend = ll_backend_start(model->backend, n_threads);
     int32_t rc = LL_OK;
-    if (projector->galloc == NULL) {
+    if (projector->galloc == NULL || projector->lens_galloc == NULL) {
         rc = ll_fail(err, LL_ERR_ALLOC, "out of memory allocating the projector");
     } else if (projector->backend == NULL) {
         rc = ll_fail(err, LL_ERR_BACKEND, "could not start the backend");
@@ -156,10 +137,36 @@ void ll_projector_free(ll_projector *projector) {
     if (projector->galloc != NULL) {
         ggml_gallocr_free(projector->galloc);
     }
+    if (projector->lens_galloc != NULL) {
+        ggml_gallocr_free(projector->lens_galloc);
+    }
     if (projector->backend != NULL) {
         ggml_backend_free(projector->backend);
     }
     free(projector);
+}
+
+struct ggml_tensor *ll_build_projection(struct ggml_context *ctx, struct ggml_cgraph *gf, const ll_projector *projector,
+                                        struct ggml_tensor *input) {
+    int64_t n_embd = input->ne[0];
+    int64_t n_rows = input->ne[1];
+    int64_t n_vocab = projector->model->hp.n_vocab;
+    struct ggml_tensor *w = projector->unembedding;                                      /* [n_vocab, n_embd] */
+    if (projector->model->backend != LL_BACKEND_CPU || n_vocab <= LL_PROJECT_SLICE) {
+        struct ggml_tensor *output = ggml_mul_mat(ctx, w, input);                        /* [n_rows, n_vocab] */
+        ggml_build_forward_expand(gf, output);
+        return output;
+    }
+    struct ggml_tensor *output = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_vocab, n_rows); /* [n_rows, n_vocab] */
+    for (int64_t v0 = 0; v0 < n_vocab; v0 += LL_PROJECT_SLICE) {
+        int64_t count = n_vocab - v0 < LL_PROJECT_SLICE ? n_vocab - v0 : LL_PROJECT_SLICE;
+        struct ggml_tensor *part = ggml_view_2d(ctx, w, n_embd, count, w->nb[1], (size_t) v0 * w->nb[1]); /* [count, n_embd] */
+        struct ggml_tensor *logits_part = ggml_mul_mat(ctx, part, input);                                /* [n_rows, count] */
+        struct ggml_tensor *destination = ggml_view_2d(ctx, output, count, n_rows, output->nb[1],
+                                                       (size_t) v0 * output->nb[0]);                     /* [n_rows, count] */
+        ggml_build_forward_expand(gf, ggml_cpy(ctx, logits_part, destination));
+    }
+    return output;
 }
 
 static int32_t ll_check_project_args(const ll_projector *projector, const float *rows, int32_t n_rows,
@@ -206,23 +213,8 @@ int32_t ll_project(ll_projector *projector, const float *rows, int32_t n_rows, f
     int64_t n_vocab = projector->model->hp.n_vocab;
     struct ggml_tensor *input = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_embd, n_rows);  /* [n_rows, n_embd] */
     ggml_set_input(input);
-    struct ggml_tensor *w = projector->unembedding;                                      /* [n_vocab, n_embd] */
-    struct ggml_tensor *output;                                                          /* [n_rows, n_vocab] */
     struct ggml_cgraph *gf = ggml_new_graph_custom(ctx, LL_PROJECT_MAX_NODES(n_vocab), false);
-    if (backend != LL_BACKEND_CPU || n_vocab <= LL_PROJECT_SLICE) {
-        output = ggml_mul_mat(ctx, w, input);
-        ggml_build_forward_expand(gf, output);
-    } else {
-        output = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, n_vocab, n_rows);
-        for (int64_t v0 = 0; v0 < n_vocab; v0 += LL_PROJECT_SLICE) {
-            int64_t count = n_vocab - v0 < LL_PROJECT_SLICE ? n_vocab - v0 : LL_PROJECT_SLICE;
-            struct ggml_tensor *part = ggml_view_2d(ctx, w, n_embd, count, w->nb[1], (size_t) v0 * w->nb[1]); /* [count, n_embd] */
-            struct ggml_tensor *logits_part = ggml_mul_mat(ctx, part, input);                                /* [n_rows, count] */
-            struct ggml_tensor *destination = ggml_view_2d(ctx, output, count, n_rows, output->nb[1],
-                                                           (size_t) v0 * output->nb[0]);                     /* [n_rows, count] */
-            ggml_build_forward_expand(gf, ggml_cpy(ctx, logits_part, destination));
-        }
-    }
+    struct ggml_tensor *output = ll_build_projection(ctx, gf, projector, input);         /* [n_rows, n_vocab] */
     ggml_set_output(output);
 
     /* On the CPU both ends are the caller's memory; elsewhere they are copied. */

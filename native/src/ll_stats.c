@@ -346,11 +346,11 @@ static int32_t ll_check_stats_outputs(const ll_lens_stats_out *out, ll_error *er
     return LL_OK;
 }
 
-int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab,
-                      const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
-                      const ll_lens_stats_out *out, ll_error *err) {
-    if (logits == NULL || input_tokens == NULL || next_tokens == NULL || out == NULL) {
-        return ll_fail(err, LL_ERR_INVALID_ARGUMENT, "logits, input_tokens, next_tokens and out must not be NULL");
+int32_t ll_check_lens_arguments(int32_t n_positions, int32_t n_snapshots, int32_t n_vocab,
+                                const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
+                                const ll_lens_stats_out *out, ll_error *err) {
+    if (input_tokens == NULL || next_tokens == NULL || out == NULL) {
+        return ll_fail(err, LL_ERR_INVALID_ARGUMENT, "input_tokens, next_tokens and out must not be NULL");
     }
     if (n_positions < 1 || n_snapshots < 1 || n_vocab < 1) {
         return ll_fail(err, LL_ERR_INVALID_ARGUMENT, "n_positions = %d, n_snapshots = %d and n_vocab = %d must be at least 1",
@@ -371,6 +371,19 @@ int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapsh
             return ll_fail(err, LL_ERR_TOKEN, "next token %d at position %d is outside [0, %d) (or -1 for none)",
                            next_tokens[p], p, n_vocab);
         }
+    }
+    return LL_OK;
+}
+
+int32_t ll_lens_stats(const float *logits, int32_t n_positions, int32_t n_snapshots, int32_t n_vocab,
+                      const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k,
+                      const ll_lens_stats_out *out, ll_error *err) {
+    if (logits == NULL) {
+        return ll_fail(err, LL_ERR_INVALID_ARGUMENT, "logits must not be NULL");
+    }
+    int32_t rc = ll_check_lens_arguments(n_positions, n_snapshots, n_vocab, input_tokens, next_tokens, top_k, out, err);
+    if (rc != LL_OK) {
+        return rc;
     }
     float *scratch = malloc(2 * (size_t) n_vocab * sizeof *scratch); /* [2, V]: p_final, p_input */
     if (scratch == NULL) {

@@ -1100,6 +1100,75 @@ public class LogitLensNative extends LogitLensNative$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class ll_lens {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_INT,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER,
+            LogitLensNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ll_lens");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t ll_lens(ll_projector *projector, const float *rows, int32_t n_positions, int32_t n_snapshots, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, int32_t *n_recomputed, ll_error *err)
+     * }
+     */
+    public static FunctionDescriptor ll_lens$descriptor() {
+        return ll_lens.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t ll_lens(ll_projector *projector, const float *rows, int32_t n_positions, int32_t n_snapshots, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, int32_t *n_recomputed, ll_error *err)
+     * }
+     */
+    public static MethodHandle ll_lens$handle() {
+        return ll_lens.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t ll_lens(ll_projector *projector, const float *rows, int32_t n_positions, int32_t n_snapshots, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, int32_t *n_recomputed, ll_error *err)
+     * }
+     */
+    public static MemorySegment ll_lens$address() {
+        return ll_lens.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t ll_lens(ll_projector *projector, const float *rows, int32_t n_positions, int32_t n_snapshots, const int32_t *input_tokens, const int32_t *next_tokens, int32_t top_k, const ll_lens_stats_out *out, int32_t *n_recomputed, ll_error *err)
+     * }
+     */
+    public static int ll_lens(MemorySegment projector, MemorySegment rows, int n_positions, int n_snapshots, MemorySegment input_tokens, MemorySegment next_tokens, int top_k, MemorySegment out, MemorySegment n_recomputed, MemorySegment err) {
+        var mh$ = ll_lens.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ll_lens", projector, rows, n_positions, n_snapshots, input_tokens, next_tokens, top_k, out, n_recomputed, err);
+            }
+            return (int)mh$.invokeExact(projector, rows, n_positions, n_snapshots, input_tokens, next_tokens, top_k, out, n_recomputed, err);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int LL_FORWARD_NO_AFFINE = (int)1L;
     /**
      * {@snippet lang=c :

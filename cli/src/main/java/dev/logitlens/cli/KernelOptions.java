@@ -16,8 +16,9 @@ final class KernelOptions {
     CommandSpec mixee;
 
     @Option(names = "--kernel", paramLabel = "KERNEL",
-            description = "auto (per input: native below 4096 positions x layers, jvm above; native on CUDA and at a reduced"
-                    + " precision), native (ggml) or jvm (Vector API) (default: auto).")
+            description = "auto (on the CPU per input: ggml's projection below 4096 positions x layers, the JVM's above, and"
+                    + " the shim's C statistics; on CUDA the native graph), native (the projection and the statistics as one"
+                    + " ggml graph on the backend) or jvm (Vector API) (default: auto).")
     KernelChoice kernel = KernelChoice.AUTO;
 
     @Option(names = "--precision", paramLabel = "TYPE",
@@ -35,7 +36,7 @@ final class KernelOptions {
     LensSettings settings(ModelOptions model) {
         try {
             return LensSettings.defaults()
-                    .withBackend(model.backend)
+                    .withBackend(model.backend())
                     .withThreads(model.threads)
                     .withCheckWeights(model.checkWeights)
                     .withKernel(kernel)

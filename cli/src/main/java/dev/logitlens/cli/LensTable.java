@@ -1,8 +1,8 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.view.ColorScale;
 import dev.logitlens.view.LensView;
-import dev.logitlens.view.PlotLayout;
 import dev.logitlens.view.TokenLabels;
 
 import java.io.PrintWriter;
@@ -41,10 +41,10 @@ final class LensTable {
         int layers = view.nLayers();
         for (int i = 0; i <= layers; i++) {
             int layer = topDown ? i : layers - i;
-            out.print(pad(PlotLayout.layerName(layer), LABEL));
+            out.print(pad(view.rowLabel(layer), labelWidth()));
             for (int pos = view.start(); pos < view.end(); pos++) {
                 boolean predictsNext = view.predictsNext(layer, pos);
-                String text = pad(cellText(predictsNext ? "*" : "", tokenText.apply(view.labelTokenId(layer, pos))), CELL);
+                String text = pad(cellText(predictsNext ? "*" : "", view.cellText(layer, pos, tokenText)), CELL);
                 out.print(' ');
                 out.print(colour ? background(view.rgb(layer, pos)) + text + RESET : text);
             }
@@ -55,16 +55,24 @@ final class LensTable {
         } else {
             inputRow(out);
         }
-        out.println("rows: layers (in = embeddings, hN = after block N); columns: positions " + view.start() + "\u2013"
-                + (view.end() - 1) + "; cells: each layer's top-1 token; * = the true next token");
+        Snapshots rows = view.lens().snapshots();
+        out.println("rows: " + (rows.kind() == Snapshots.Kind.LAYERS ? "layers (" + rows.legend() + ")" : rows.legend())
+                + "; columns: positions " + view.start() + "\u2013" + (view.end() - 1) + "; cells: "
+                + (view.spec().values() ? "each cell's value (" + view.spec().shortName() + ")" : "each layer's top-1 token")
+                + "; * = the true next token");
         out.println("colour: " + view.title() + " (" + view.scaleDescription() + ")" + (colour ? "" : " [colour off]"));
         if (colour) {
             colourBar(out);
         }
     }
 
+    /** The row labels' column: {@value #LABEL} characters, or one more than the longest label ({@code h12.attn}). */
+    private int labelWidth() {
+        return Math.max(LABEL, view.lens().snapshots().longestLabel() + 1);
+    }
+
     private void nextRow(PrintWriter out) {
-        out.print(pad("next", LABEL));
+        out.print(pad("next", labelWidth()));
         for (int pos = view.start(); pos < view.end(); pos++) {
             int next = view.nextTokenId(pos);
             out.print(' ');
@@ -75,7 +83,7 @@ final class LensTable {
 
     private void inputRow(PrintWriter out) {
         int[] tokens = view.lens().tokens();
-        out.print(pad("input", LABEL));
+        out.print(pad("input", labelWidth()));
         for (int pos = view.start(); pos < view.end(); pos++) {
             out.print(' ');
             out.print(pad(cellText("", tokenText.apply(tokens[pos])), CELL));
@@ -86,7 +94,7 @@ final class LensTable {
     /** The colour scale: its first label, {@value #BAR} coloured cells from position 0 to 1, its last label. */
     private void colourBar(PrintWriter out) {
         List<LensView.Tick> ticks = view.ticks();
-        StringBuilder bar = new StringBuilder(pad("scale", LABEL)).append(' ').append(ticks.getFirst().label()).append(' ');
+        StringBuilder bar = new StringBuilder(pad("scale", labelWidth())).append(' ').append(ticks.getFirst().label()).append(' ');
         for (int i = 0; i < BAR; i++) {
             bar.append(background(view.colorScale().rgb((i + 0.5) / BAR))).append(' ');
         }

@@ -82,7 +82,7 @@ public final class LogitLensCli {
     }
 
     /** The commands that load a model and show or write token texts. */
-    private static final java.util.Set<String> PRELOADING_COMMANDS = java.util.Set.of("run", "plot", "dump", "stats", "demo");
+    private static final java.util.Set<String> PRELOADING_COMMANDS = java.util.Set.of("run", "plot", "dump", "stats", "demo", "serve");
 
     /**
      * Starts loading, on a background thread, what every model command needs and what does not depend on its
@@ -157,6 +157,7 @@ public final class LogitLensCli {
         commands.put("dump", DumpCommand::new);
         commands.put("stats", StatsCommand::new);
         commands.put("demo", DemoCommand::new);
+        commands.put("serve", ServeCommand::new);
         commands.put("info", InfoCommand::new);
         commands.put("download", DownloadCommand::new);
         commands.put("residuals", ResidualsCommand::new);

@@ -1,5 +1,6 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.api.BackendChoice;
 import dev.logitlens.hub.DownloadProgress;
 import dev.logitlens.hub.HubModels;
 import dev.logitlens.hub.HubOptions;
@@ -44,8 +45,25 @@ final class ModelOptions {
         threads = n;
     }
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "cpu or cuda (default: cpu).")
-    Backend backend = Backend.CPU;
+    @Option(names = "--backend", paramLabel = "NAME",
+            description = "cpu, cuda or auto: CUDA where this build and the machine have it, else the CPU, saying which on"
+                    + " standard error (default: cpu). On CUDA the weights go to the device once, and the lens's"
+                    + " projection and statistics run there as one graph: only the per-cell results come back.")
+    BackendChoice backendChoice = BackendChoice.CPU;
+
+    private Backend backend; // resolved on first use
+
+    /** The backend to run on; {@code --backend auto} is resolved once, and what it chose is said on standard error. */
+    Backend backend() {
+        if (backend == null) {
+            backend = backendChoice.resolve();
+            if (backendChoice == BackendChoice.AUTO) {
+                mixee.commandLine().getErr().println("logitlens: " + BackendChoice.describeAuto(backend));
+                mixee.commandLine().getErr().flush();
+            }
+        }
+        return backend;
+    }
 
     @Option(names = "--check-weights",
             description = "Read every weight once when the model opens and refuse NaN or Inf, naming the tensors (about 0.1 s"

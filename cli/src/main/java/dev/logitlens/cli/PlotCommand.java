@@ -5,6 +5,7 @@ import dev.logitlens.api.LensSettings;
 import dev.logitlens.io.AtomicFile;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.tokenizer.TokenTexts;
 import dev.logitlens.view.HtmlPlot;
 import dev.logitlens.view.LensFigure;
@@ -59,6 +60,9 @@ final class PlotCommand implements Callable<Integer> {
     @Mixin
     ViewOptions viewOptions;
 
+    @Mixin
+    RowOptions rowOptions;
+
     @Option(names = {"-k", "--top-k", "--topk"}, paramLabel = "K", description = "Tokens listed when hovering a cell (default: ${DEFAULT-VALUE}).")
     int topK = 5;
 
@@ -80,13 +84,16 @@ final class PlotCommand implements Callable<Integer> {
         Format chosen = format(spec, format, out);
         FileArguments.requireFile(spec, "--out", out, "the .svg or .html file to write");
         TopK.requirePositive(spec, topK);
-        List<LensView.Spec> specs = specs(spec, views, viewOptions.compare, viewOptions.klMax);
+        List<LensView.Spec> specs = specs(spec, views, viewOptions.compare, viewOptions.klMax).stream()
+                .map(s -> s.withValues(viewOptions.values)).toList();
+        Snapshots.Kind rows = rowOptions.kind(spec);
         LensSettings settings = kernelOptions.settings(modelOptions);
         Path modelPath = modelOptions.modelPath();
         try (LensModel model = LensModel.open(modelPath, settings)) {
             int[] tokens = input.resolve(spec, model.config());
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab())));
+            LensResult lens = model.run(tokens, -1, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab())),
+                    rows);
             String pageTitle = title != null ? title : "logit lens \u00b7 " + modelOptions.displayName(null);
             LensFigure figure = new LensFigure("positions " + range[0] + "\u2013" + (range[1] - 1) + " of " + tokens.length,
                     lens, TokenTexts.forVocabulary(model.config().nVocab()), range[0], range[1], specs, topDown);
@@ -94,7 +101,8 @@ final class PlotCommand implements Callable<Integer> {
             write(out, document);
             PrintWriter printer = spec.commandLine().getOut();
             printer.println("wrote " + out + " (" + chosen + ": " + specs.size() + " view" + (specs.size() == 1 ? "" : "s") + ", "
-                    + (lens.nLayers() + 1) + " layers \u00d7 " + (range[1] - range[0]) + " positions)");
+                    + (lens.nLayers() + 1) + (rows == Snapshots.Kind.LAYERS ? " layers" : " rows") + " \u00d7 "
+                    + (range[1] - range[0]) + " positions)");
             printer.flush();
         }
         return 0;

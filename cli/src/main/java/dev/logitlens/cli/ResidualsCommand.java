@@ -68,7 +68,7 @@ final class ResidualsCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--out and --mid name the same file (" + out
                     + "): the two streams need two files");
         }
-        try (NativeModel model = NativeModel.adopt(ModelFiles.open(modelOptions.modelPath()), modelOptions.backend, modelOptions.checkWeights);
+        try (NativeModel model = NativeModel.adopt(ModelFiles.open(modelOptions.modelPath()), modelOptions.backend(), modelOptions.checkWeights);
              NativeSession session = model.newSession(modelOptions.threads);
              Arena arena = Arena.ofConfined()) {
             Gpt2Config c = model.config();

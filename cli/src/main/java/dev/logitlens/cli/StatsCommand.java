@@ -5,6 +5,7 @@ import dev.logitlens.api.LensSettings;
 import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Json;
 import dev.logitlens.stats.LayerStatistics;
 import dev.logitlens.stats.StatsReport;
@@ -47,8 +48,16 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--progress", paramLabel = "WHEN", description = "auto, always or never (default: ${DEFAULT-VALUE}).")
     ProgressLine.Mode progressMode = ProgressLine.Mode.auto;
 
+    @Mixin
+    RowOptions rowOptions;
+
     @Override
     public Integer call() throws Exception {
+        Snapshots.Kind rows = rowOptions.kind(spec);
+        if (rows == Snapshots.Kind.DECOMPOSED) {
+            throw new ParameterException(spec.commandLine(), "--decompose: stats averages the layer lens or, with --sublayers,"
+                    + " the sublayer lens; decompose one input with run or plot");
+        }
         LensSettings settings = kernelOptions.settings(modelOptions);
         Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
         PrintWriter out = spec.commandLine().getOut();
@@ -58,12 +67,13 @@ final class StatsCommand implements Callable<Integer> {
             DocumentLens documents;
             try {
                 documents = new DocumentLens(model, corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
-                        LensOptions.defaults().withTopK(1));
+                        LensOptions.defaults().withTopK(1), rows);
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
             TokenTexts texts = TokenTexts.forVocabulary(model.config().nVocab());
-            LayerStatistics statistics = new LayerStatistics(model.config().nLayer());
+            Snapshots snapshots = new Snapshots(rows, model.config().nLayer());
+            LayerStatistics statistics = new LayerStatistics(snapshots);
             Corpus.Summary size = corpus.scan();
             ProgressLine progress = new ProgressLine(err, progressMode);
             long[] done = {0, 0, 0}; // documents, bytes, tokens

@@ -3,6 +3,7 @@ package dev.logitlens.cli;
 import dev.logitlens.api.LensModel;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.testing.CanonicalWeights;
 import dev.logitlens.testing.Fixtures;
@@ -24,7 +25,6 @@ import org.w3c.dom.NodeList;
 import javax.imageio.ImageIO;
 import javax.xml.parsers.DocumentBuilderFactory;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,8 +54,6 @@ class PlotTest {
     private static final Gpt2Config CONFIG = TinyGpt2.config(53, 12, 32, 4, 2);
     private static final String IDS = "3,1,4,1,5,9,2,6";
     private static final String FIXTURE_IDS = "2,1,0,2,1,0,0,0,1,1,2";
-    /** Per colour channel: the browser draws the page's sRGB colours as given; allow a little for rounding. */
-    private static final int TOLERANCE = 3;
 
     @TempDir
     Path dir;
@@ -76,27 +74,50 @@ class PlotTest {
         return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
+    /** The model kind, then the options of the sublayer lens, the decomposition and the values in the cells. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gguf", "safetensors", "fixture"})
-    void htmlRenderedByChromiumShowsEveryCellInItsColourWhereTheLayoutSays(String kind) throws Exception {
+    @ValueSource(strings = {"gguf", "safetensors", "fixture", "gguf --sublayers", "safetensors --decompose --values",
+            "fixture --sublayers --values"})
+    void htmlRenderedByChromiumShowsEveryCellInItsColourWhereTheLayoutSays(String kindAndOptions) throws Exception {
+        List<String> words = List.of(kindAndOptions.split(" "));
+        String kind = words.getFirst();
+        List<String> options = words.subList(1, words.size());
+        Snapshots.Kind rows = options.contains("--sublayers") ? Snapshots.Kind.SUBLAYERS
+                : options.contains("--decompose") ? Snapshots.Kind.DECOMPOSED : Snapshots.Kind.LAYERS;
+        boolean values = options.contains("--values");
         Path model = model(kind);
         String tokens = kind.equals("fixture") ? FIXTURE_IDS : IDS;
         int[] ids = ids(tokens);
         int start = 1;
         int end = ids.length - 1;
         Path html = dir.resolve("lens.html");
-        CliTest.Run run = CliTest.cli("plot", "--model", model.toString(), "--tokens", tokens, "--out", html.toString(),
-                "--start", Integer.toString(start), "--end", Integer.toString(end), "--title", "plot test");
+        List<String> args = new ArrayList<>(List.of("plot", "--model", model.toString(), "--tokens", tokens, "--out", html.toString(),
+                "--start", Integer.toString(start), "--end", Integer.toString(end), "--title", "plot test"));
+        args.addAll(options);
+        CliTest.Run run = CliTest.cli(args.toArray(String[]::new));
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("wrote " + html), run.out());
         String page = Files.readString(html);
 
         // the same figure, from our own run of the lens: where the cells are and what colour each must have
         List<LensView.Spec> specs = List.of(LensView.Spec.of(LensView.Kind.LOGIT), LensView.Spec.of(LensView.Kind.PROB),
-                LensView.Spec.of(LensView.Kind.RANK), LensView.Spec.of(LensView.Kind.KL));
+                LensView.Spec.of(LensView.Kind.RANK), LensView.Spec.of(LensView.Kind.KL)).stream()
+                .map(spec -> spec.withValues(values)).toList();
         PlotLayout layout;
         try (LensModel lensModel = LensModel.open(model)) {
-            LensResult lens = lensModel.run(ids, LensOptions.defaults().withTopK(1));
+            LensResult lens = lensModel.run(ids, -1, LensOptions.defaults().withTopK(1), rows);
+            for (int row = 0; row <= lens.nLayers(); row++) {
+                assertTrue(page.contains(">" + lens.snapshots().label(row) + "</div>"), "row label " + lens.snapshots().label(row));
+                if (values) { // the cell of (row, start) shows its rank in the rank view, as text
+                    String rank = Integer.toString(lens.rankOfFinalTop1(row, start));
+                    assertTrue(page.contains("data-view=\"rank-final\" data-layer=\"" + row + "\" data-position=\"" + start + "\""),
+                            "the rank view's cell");
+                    Matcher cell = Pattern.compile("data-view=\"rank-final\" data-layer=\"" + row + "\" data-position=\"" + start
+                            + "\"[^>]*><span>([^<]*)</span>").matcher(page);
+                    assertTrue(cell.find(), "the rank cell of row " + row);
+                    assertEquals(rank, cell.group(1), "the rank cell of row " + row + " shows the rank");
+                }
+            }
             LensFigure figure = new LensFigure("positions " + start + "\u2013" + (end - 1) + " of " + ids.length, lens,
                     TokenTexts.forVocabulary(lensModel.config().nVocab()), start, end, specs, false);
             layout = PlotLayout.of("plot test", List.of(figure));
@@ -106,7 +127,7 @@ class PlotTest {
         assertEquals(layout.width(), Integer.parseInt(size.group(1)));
         assertEquals(layout.height(), Integer.parseInt(size.group(2)));
 
-        assumeFalse(Boolean.getBoolean("logitlens.skipBrowserTests"), "logitlens.skipBrowserTests=true: not rendering");
+        assumeFalse(Browser.skipped(), Browser.SKIP_PROPERTY + "=true: not rendering");
         BufferedImage image = screenshot(html, layout.width(), layout.height());
         assertEquals(layout.width(), image.getWidth());
         assertEquals(layout.height(), image.getHeight());
@@ -137,7 +158,7 @@ class PlotTest {
                     PlotLayout.Point probe = panel.probe(layer, pos);
                     int actual = image.getRGB((int) Math.floor(probe.x()), (int) Math.floor(probe.y())) & 0xffffff;
                     int expected = view.rgb(layer, pos);
-                    assertClose(expected, actual, view.spec().shortName() + " layer " + layer + " position " + pos);
+                    Browser.assertColourClose(expected, actual, view.spec().shortName() + " layer " + layer + " position " + pos);
                     lowest = Math.min(lowest, view.position(layer, pos));
                     highest = Math.max(highest, view.position(layer, pos));
                     checked++;
@@ -149,6 +170,24 @@ class PlotTest {
             }
         }
         assertEquals(4 * (view(layout).nLayers() + 1) * (end - start), checked);
+        assertEquals(rows, view(layout).lens().snapshots().kind());
+        // the outline legend: a white sample cell outlined in the view's outline colour, in every panel but KL's
+        int legends = 0;
+        for (PlotLayout.Panel panel : layout.panels()) {
+            PlotLayout.Box swatch = panel.legendSwatch();
+            if (panel.view().kind() == LensView.Kind.KL) {
+                assertEquals(null, swatch, "the KL view outlines no cell");
+                continue;
+            }
+            Browser.assertColourClose(panel.view().outlineRgb(), image.getRGB((int) (swatch.x() + 1), (int) swatch.centreY()) & 0xffffff,
+                    panel.view().spec().shortName() + " legend's outline");
+            Browser.assertColourClose(0xffffff, image.getRGB((int) swatch.centreX(), (int) swatch.centreY()) & 0xffffff,
+                    panel.view().spec().shortName() + " legend's inside");
+            legends++;
+        }
+        assertEquals(3, legends);
+        assertEquals(3, page.split(Pattern.quote(PlotLayout.OUTLINE_LEGEND.replace("'", "&#39;")), -1).length - 1,
+                "the legend's text, thrice");
         // and a pixel outside every cell is the white page
         PlotLayout.Panel first = layout.panels().getFirst();
         assertEquals(0xffffff, image.getRGB((int) first.gridX() + (int) first.gridWidth() + 8,
@@ -230,25 +269,16 @@ class PlotTest {
         return cells;
     }
 
-    private static void assertClose(int expected, int actual, String what) {
-        for (int shift = 0; shift <= 16; shift += 8) {
-            int e = expected >> shift & 0xff;
-            int a = actual >> shift & 0xff;
-            if (Math.abs(e - a) > TOLERANCE) {
-                fail(what + ": expected " + String.format("#%06x", expected) + " but the screenshot has " + String.format("#%06x", actual));
-            }
-        }
-    }
-
     /** The page as Chromium draws it, {@code width × height} CSS pixels at scale 1. */
     static BufferedImage screenshot(Path html, int width, int height) throws Exception {
-        String chromium = findChromium();
+        String chromium = Browser.findChromium();
         Path png = html.resolveSibling(html.getFileName() + ".png");
         Path profile = Files.createTempDirectory(html.getParent(), "chromium-profile");
         Path log = html.resolveSibling("chromium.log");
-        List<String> command = List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                "--force-device-scale-factor=1", "--no-first-run", "--user-data-dir=" + profile,
-                "--window-size=" + width + "," + height, "--screenshot=" + png, html.toUri().toString());
+        List<String> command = new ArrayList<>(List.of(chromium));
+        command.addAll(Browser.screenshotFlags());
+        command.addAll(List.of("--user-data-dir=" + profile, "--window-size=" + width + "," + height, "--screenshot=" + png,
+                html.toUri().toString()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(120, TimeUnit.SECONDS)) {
             process.destroyForcibly();
@@ -262,20 +292,5 @@ class PlotTest {
             fail("not a PNG: " + png);
         }
         return image;
-    }
-
-    /** Debian's {@code chromium} (or Chrome) on the PATH; fails with what to do when there is none. */
-    static String findChromium() {
-        for (String name : List.of("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")) {
-            for (String folder : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-                if (!folder.isEmpty() && Files.isExecutable(Path.of(folder, name))) {
-                    return Path.of(folder, name).toString();
-                }
-            }
-        }
-        fail("PlotTest renders the HTML plots in headless Chromium, and there is no chromium on the PATH: run"
-                + " scripts/install-deps.sh (it installs Debian's chromium and fonts-dejavu-core), or skip these checks"
-                + " with -Dlogitlens.skipBrowserTests=true");
-        return null;
     }
 }

@@ -9,9 +9,10 @@ import dev.logitlens.runtime.ProjectionPrecision;
  * <table>
  *   <caption>What each choice runs</caption>
  *   <tr><th>choice</th><th>projection</th><th>statistics</th></tr>
- *   <tr><td>{@link #AUTO}</td><td>per input: ggml for short inputs, the JVM's Vector API for long ones (CPU, float32);
- *       ggml on CUDA or at a reduced precision</td><td>native</td></tr>
- *   <tr><td>{@link #NATIVE}</td><td>ggml</td><td>native</td></tr>
+ *   <tr><td>{@link #AUTO}</td><td>CPU: per input, ggml for short inputs, the JVM's Vector API for long ones (float32);
+ *       ggml at a reduced precision</td><td>CPU: the shim's (C)</td></tr>
+ *   <tr><td>{@link #AUTO} on CUDA, {@link #NATIVE}</td><td colspan="2">one ggml graph on the model's backend
+ *       ({@code ll_lens}): only the cells come back</td></tr>
  *   <tr><td>{@link #JVM}</td><td>the JVM's Vector API</td><td>the JVM's Vector API</td></tr>
  * </table>
  * The figures behind AUTO are in docs/BENCHMARKS.md ("Time to first lens").
@@ -39,6 +40,14 @@ public enum KernelChoice {
             case AUTO -> backend == Backend.CPU && precision == ProjectionPrecision.F32 && rows >= JVM_PROJECTION_MIN_ROWS
                     ? JVM : NATIVE;
         };
+    }
+
+    /**
+     * Whether the projection and statistics run as one ggml graph on the model's backend ({@code ll_lens}), the
+     * logits staying there: always for {@link #NATIVE}, for {@link #AUTO} off the CPU.
+     */
+    public boolean inGraph(Backend backend) {
+        return this == NATIVE || (this == AUTO && backend != Backend.CPU);
     }
 
     /** Whether the statistics run in the shim ({@link #NATIVE}) or in Java ({@link #JVM}). */

@@ -1,6 +1,7 @@
 package dev.logitlens.dump;
 
 import dev.logitlens.io.ParquetWriter;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.table.LensRowsFormat;
 
 import java.util.Arrays;
@@ -20,10 +21,20 @@ import java.util.Objects;
  * @param shardRows      ... or once it holds this many rows, whichever comes first
  * @param parquetCodec   the compression of the Parquet files; not in the manifest, as it changes no value: a
  *                       resumed dump may use another
+ * @param rows           {@link Snapshots.Kind#LAYERS}, or {@link Snapshots.Kind#SUBLAYERS} for the stream after each
+ *                       block's attention too (both rows of every layer in {@code layers}; the column {@code sublayer}
+ *                       tells them apart; recorded in the manifest as {@code settings.sublayers}, so that a folder never
+ *                       mixes the two)
  */
 public record DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
                            List<LensRowsFormat> formats, int shardDocuments, int shardRows,
-                           ParquetWriter.Codec parquetCodec) {
+                           ParquetWriter.Codec parquetCodec, Snapshots.Kind rows) {
+
+    /** The settings of a dump of the layer lens. */
+    public DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
+                        List<LensRowsFormat> formats, int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec) {
+        this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, Snapshots.Kind.LAYERS);
+    }
 
     public DumpSettings {
         if (topK < 1) {
@@ -52,6 +63,9 @@ public record DumpSettings(int topK, int[] layers, int window, int stride, boole
             throw new IllegalArgumentException("shards hold at least one document and one row");
         }
         Objects.requireNonNull(parquetCodec, "parquetCodec");
+        if (rows == Snapshots.Kind.DECOMPOSED || rows == null) {
+            throw new IllegalArgumentException("a dump writes the layer or the sublayer lens, not " + rows);
+        }
     }
 
     @Override

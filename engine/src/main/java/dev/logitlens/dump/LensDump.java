@@ -8,6 +8,7 @@ import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.io.AtomicFile;
 import dev.logitlens.io.CrashPoint;
 import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
 import dev.logitlens.model.JsonException;
@@ -87,6 +88,7 @@ public final class LensDump {
     private final Path folder;
     private final DumpSettings settings;
     private final TokenTexts texts;
+    private final int[] rowsWritten;   // the lens rows of the chosen layers (both rows of a block with sublayers)
     private volatile boolean stopRequested;
 
     /**
@@ -105,6 +107,7 @@ public final class LensDump {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.texts = TokenTexts.forVocabulary(model.config().nVocab());
         validateSettings();
+        this.rowsWritten = new Snapshots(settings.rows(), model.config().nLayer()).rowsOfLayers(settings.layers());
     }
 
     /**
@@ -131,7 +134,7 @@ public final class LensDump {
 
     private Summary dump(DumpProgress progress, Corpus.Summary size, BitSet done, Shard shard) throws IOException {
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
-                LensOptions.defaults().withTopK(settings.topK()));
+                LensOptions.defaults().withTopK(settings.topK()), settings.rows());
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
@@ -345,12 +348,15 @@ public final class LensDump {
         settingsEntry.put("formats", settings.formats().stream().map(f -> f.name().toLowerCase()).toList());
         settingsEntry.put("shard_documents", settings.shardDocuments());
         settingsEntry.put("shard_rows", settings.shardRows());
+        if (settings.rows() == Snapshots.Kind.SUBLAYERS) { // absent for the layer lens: its manifests stay as they were
+            settingsEntry.put("sublayers", true);
+        }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("logitlens_dump", 1);
         root.put("model", modelEntry);
         root.put("corpus", corpusEntry);
         root.put("settings", settingsEntry);
-        root.put("columns", LensRows.columns(settings.topK()).stream().map(c -> {
+        root.put("columns", LensRows.columns(settings.topK(), settings.rows()).stream().map(c -> {
             Map<String, Object> column = new LinkedHashMap<>(); // not Map.of: its order changes from run to run
             column.put("name", c.name());
             column.put("type", c.type().name().toLowerCase());
@@ -500,14 +506,14 @@ public final class LensDump {
     private int addDocument(Document document, DocumentLens lens, Shard shard, DocumentLens.Progress progress) throws IOException {
         int rowsBefore = shard.rows.size();
         DocumentLens.Summary ran = lens.run(document, (window, result) ->
-                shard.rows.add(result, document.index(), window, settings.layers()), progress);
+                shard.rows.add(result, document.index(), window, rowsWritten), progress);
         shard.addDocument(document, ran.tokens(), ran.windows(), shard.rows.size() - rowsBefore);
         return ran.tokens();
     }
 
     /** The rows and document list of the shard being filled. */
     private final class Shard {
-        final LensRows rows = new LensRows(settings.topK(), texts);
+        final LensRows rows = new LensRows(settings.topK(), texts, settings.rows());
         final StringBuilder documentsList = new StringBuilder();
         final String manifestSha256;
         int number;

@@ -21,6 +21,10 @@ import java.util.function.IntFunction;
  * statistics threads. Holding all layers of a position together keeps the final layer's and layer 0's logits
  * at hand for the KL divergences.
  *
+ * <p>With a {@link GraphLensKernel} ({@link #inKernelGraph}) a block instead goes to the kernel whole: projection and
+ * statistics run as one graph on its backend and only the cells come back (the logits are then never on the host,
+ * except for a block holding a cell whose full distribution the options keep: that block goes the usual way).
+ *
  * <p>A lens owns, for its lifetime, its statistics threads and its off-heap block buffers (the logits block,
  * ~63 MB for GPT-2 small at the default 24 positions): the buffers are allocated by the first run and again only
  * when a run needs larger ones; {@link #close()} releases both. Runs are serialised (one at a time per lens).
@@ -29,12 +33,13 @@ public final class LogitLens implements AutoCloseable {
 
     private final ProjectionKernel kernel;
     private final LensStatistics statistics;       // null: in Java (PositionAnalyzer)
+    private GraphLensKernel graph;                 // non-null: blocks run whole in the kernel's graph
     private final IntFunction<String> tokenTexts;  // token id -> text, handed to every result
     private final Timings timings;                 // projection and statistics, accumulated over runs
     private final WorkerPool workers;              // the statistics threads
     private Arena blockArena;                      // holds rows and logits; null before the first run and after close
     private MemorySegment rows;                    // [P·S, d] float32 gathered residual rows of a block
-    private MemorySegment logits;                  // [P·S, V] float32 logits of a block
+    private MemorySegment logits;                  // [P·S, V] float32 logits of a block; null until a block needs it
     private long blockRows;                        // P·S: the rows the buffers hold
     private boolean closed;
 
@@ -58,7 +63,26 @@ public final class LogitLens implements AutoCloseable {
      */
     public LogitLens(ProjectionKernel kernel, int threads, LensStatistics statistics, IntFunction<String> tokenTexts,
                      Timings timings) {
+        this(kernel, null, threads, statistics, tokenTexts, timings);
+    }
+
+    /**
+     * A lens whose blocks run whole in {@code kernel}'s graph (projection and statistics on its backend,
+     * {@link GraphLensKernel}); a block whose logits the options need on the host (cells kept whole) is projected
+     * by the kernel and summarised by {@code statistics} instead.
+     *
+     * @param statistics computes the statistics of a block projected the usual way, or null to compute them in Java
+     * @param timings    receives each run's time: a graph block's as projection
+     */
+    public static LogitLens inKernelGraph(GraphLensKernel kernel, int threads, LensStatistics statistics,
+                                          IntFunction<String> tokenTexts, Timings timings) {
+        return new LogitLens(kernel, Objects.requireNonNull(kernel, "kernel"), threads, statistics, tokenTexts, timings);
+    }
+
+    private LogitLens(ProjectionKernel kernel, GraphLensKernel graph, int threads, LensStatistics statistics,
+                      IntFunction<String> tokenTexts, Timings timings) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
+        this.graph = graph;
         this.statistics = statistics;
         this.tokenTexts = Objects.requireNonNull(tokenTexts, "tokenTexts");
         this.timings = Objects.requireNonNull(timings, "timings");
@@ -70,6 +94,14 @@ public final class LogitLens implements AutoCloseable {
 
     public ProjectionKernel kernel() {
         return kernel;
+    }
+
+    /**
+     * Whether blocks run whole in the kernel's graph ({@link #inKernelGraph}); false for other lenses, and after a
+     * backend turned out to lack one of the graph's operations.
+     */
+    public synchronized boolean statisticsInGraph() {
+        return graph != null;
     }
 
     /** The number of statistics threads. */
@@ -97,8 +129,24 @@ public final class LogitLens implements AutoCloseable {
      * with {@code following}, the token that comes after the window's last position, as that position's true next
      * token (−1 when the text ends there, as in the plain run).
      */
-    public synchronized LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
-                                       LensOptions options) {
+    public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
+                          LensOptions options) {
+        if (nLayers < 0) {
+            throw new IllegalArgumentException("nLayers must be non-negative, not " + nLayers);
+        }
+        return run(residual, Snapshots.layers(nLayers), nTokens, tokens, following, options);
+    }
+
+    /**
+     * Runs the lens over any rows of the residual stream: {@code residual} holds {@code snapshots.count()} rows per
+     * position ({@code [S, nTokens, d]}), the first the reference of "KL to the input", the last that of "KL to the
+     * final layer" and "rank of the final top-1"; the result's rows are named by {@code snapshots}. The layer lens is
+     * {@link Snapshots#layers}; {@link SublayerStreams} makes the rows of the others.
+     */
+    public synchronized LensResult run(MemorySegment residual, Snapshots snapshots, int nTokens, int[] tokens,
+                                       int following, LensOptions options) {
+        Objects.requireNonNull(snapshots, "snapshots");
+        int nLayers = snapshots.last(); // the last row
         if (closed) {
             throw new IllegalStateException("the lens is closed");
         }
@@ -108,30 +156,41 @@ public final class LogitLens implements AutoCloseable {
                     + kernel.vocabSize() + ") (or -1 for none)");
         }
         int vocab = kernel.vocabSize();
-        int snapshots = nLayers + 1;
+        int rowsPerPosition = snapshots.count(); // S
         int positionsPerBlock = Math.min(options.positionsPerBlock(), nTokens);
         int threads = Math.min(workers.threads(), positionsPerBlock);
         int topK = options.topKFor(vocab);
-        LensResult result = new LensResult(nLayers, tokens, following, topK, vocab, options.distributionCells(),
+        LensResult result = new LensResult(snapshots, tokens, following, topK, vocab, options.distributionCells(),
                 tokenTexts);
         long rowBytes = (long) kernel.width() * Float.BYTES;
-        ensureBlock((long) positionsPerBlock * snapshots);
+        ensureRows((long) positionsPerBlock * rowsPerPosition);
         BlockSummary summary = statistics != null
-                ? new CellSummary(positionsPerBlock, snapshots, topK)
+                ? new CellSummary(positionsPerBlock, rowsPerPosition, topK)
                 : new JvmSummary(threads, vocab, topK);
+        GraphSummary graphSummary = graph != null ? new GraphSummary(positionsPerBlock, rowsPerPosition, topK) : null;
         for (int first = 0; first < nTokens; first += positionsPerBlock) {
             int positions = Math.min(positionsPerBlock, nTokens - first);
             for (int p = 0; p < positions; p++) {
-                for (int layer = 0; layer < snapshots; layer++) {
+                for (int layer = 0; layer < rowsPerPosition; layer++) {
                     long source = ((long) layer * nTokens + first + p) * rowBytes;
-                    MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
+                    MemorySegment.copy(residual, source, rows, (long) (p * rowsPerPosition + layer) * rowBytes, rowBytes);
                 }
             }
             long mark = Timings.start();
-            kernel.project(rows, positions * snapshots, logits);
+            if (graph != null && !needsLogits(result, first, positions)) {
+                try {
+                    graphSummary.summarise(rows, first, positions, rowsPerPosition, result);
+                    timings.stop(Phase.PROJECTION, mark);
+                    continue;
+                } catch (UnsupportedOperationException e) { // the backend lacks an operation: the usual way from now on
+                    graph = null;
+                }
+            }
+            ensureLogits();
+            kernel.project(rows, positions * rowsPerPosition, logits);
             mark = timings.stop(Phase.PROJECTION, mark);
-            summary.summarise(workers, logits, first, positions, snapshots, result);
-            copyDistributions(logits, first, positions, snapshots, result);
+            summary.summarise(workers, logits, first, positions, rowsPerPosition, result);
+            copyDistributions(logits, first, positions, rowsPerPosition, result);
             timings.stop(Phase.STATISTICS, mark);
         }
         requireFiniteLogits(result);
@@ -147,32 +206,55 @@ public final class LogitLens implements AutoCloseable {
         int nTokens = result.nTokens();
         for (int cell = 0; cell < result.logSumExp.length; cell++) { // [n_layer + 1, T]
             if (!Double.isFinite(result.logSumExp[cell])) {
-                throw new ArithmeticException("the logits at layer " + cell / nTokens + " (0 = the embeddings), position "
+                int row = cell / nTokens;
+                String where = result.snapshots().kind() == Snapshots.Kind.LAYERS
+                        ? "layer " + row + " (0 = the embeddings)" : "row " + result.snapshots().label(row);
+                throw new ArithmeticException("the logits at " + where + ", position "
                         + cell % nTokens + " are not all finite (their log-sum-exp is " + result.logSumExp[cell]
                         + "): the unembedding W_U holds NaN or Inf");
             }
         }
     }
 
-    /** Makes the block buffers hold at least {@code neededRows} rows: kept when large enough, else allocated anew. */
-    private void ensureBlock(long neededRows) {
+    /**
+     * Makes the rows buffer hold at least {@code neededRows} rows: kept when large enough, else allocated anew (and
+     * the logits buffer with it, made again by {@link #ensureLogits} when a block needs it).
+     */
+    private void ensureRows(long neededRows) {
         if (blockArena != null && blockRows >= neededRows) {
             return;
         }
         if (blockArena != null) {
             blockArena.close();
             blockArena = null;
+            logits = null;
         }
         Arena arena = Arena.ofShared();
         try {
             rows = arena.allocate(neededRows * kernel.width() * Float.BYTES, 64);
-            logits = arena.allocate(neededRows * kernel.vocabSize() * Float.BYTES, 64);
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;
         }
         blockArena = arena;
         blockRows = neededRows;
+    }
+
+    /** Allocates the logits buffer, {@code [blockRows, V]}, in the rows' arena unless it exists. */
+    private void ensureLogits() {
+        if (logits == null) {
+            logits = blockArena.allocate(blockRows * kernel.vocabSize() * Float.BYTES, 64);
+        }
+    }
+
+    /** Whether the block of positions {@code [first, first + positions)} holds a cell whose logits are kept whole. */
+    private static boolean needsLogits(LensResult result, int first, int positions) {
+        for (LensCell cell : result.distributionCells()) {
+            if (cell.position() >= first && cell.position() < first + positions) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Stops the statistics threads and frees the block buffers; waits for a running {@code run}. Idempotent. */
@@ -237,6 +319,30 @@ public final class LogitLens implements AutoCloseable {
                     slice.copyInto(layer, result, layer, pos);
                 }
             });
+        }
+    }
+
+    /** By the kernel's graph ({@link GraphLensKernel}): projection and statistics of the block in one call. */
+    private final class GraphSummary {
+        private final CellStatistics cells; // [P, S] cells of one block
+
+        GraphSummary(int positionsPerBlock, int snapshots, int topK) {
+            cells = new CellStatistics(positionsPerBlock * snapshots, topK, Arena.ofAuto());
+        }
+
+        void summarise(MemorySegment rows, int first, int positions, int snapshots, LensResult result) {
+            int[] inputs = new int[positions];
+            int[] nexts = new int[positions];
+            for (int p = 0; p < positions; p++) {
+                inputs[p] = result.tokenId(first + p);
+                nexts[p] = result.nextTokenId(first + p);
+            }
+            graph.projectAndSummarise(rows, positions, snapshots, inputs, nexts, cells);
+            for (int p = 0; p < positions; p++) {
+                for (int layer = 0; layer < snapshots; layer++) {
+                    cells.copyInto(p * snapshots + layer, result, layer, first + p);
+                }
+            }
         }
     }
 

@@ -38,22 +38,28 @@ public final class NativeStatistics implements LensStatistics {
                     + "] float32 logits in native memory, " + positions + " input and next tokens and as many cells needed");
         }
         try (Arena call = Arena.ofConfined()) {
-            MemorySegment outputs = ll_lens_stats_out.allocate(call);
-            ll_lens_stats_out.top_ids(outputs, out.topIds);
-            ll_lens_stats_out.top_logits(outputs, out.topLogits);
-            ll_lens_stats_out.log_sum_exp(outputs, out.logSumExp);
-            ll_lens_stats_out.entropy(outputs, out.entropy);
-            ll_lens_stats_out.kl_final(outputs, out.klFinal);
-            ll_lens_stats_out.kl_input(outputs, out.klInput);
-            ll_lens_stats_out.logprob_next(outputs, out.logProbNext);
-            ll_lens_stats_out.rank_final_top1(outputs, out.rankFinalTop1);
-            ll_lens_stats_out.rank_next(outputs, out.rankNext);
-            ll_lens_stats_out.rank_input(outputs, out.rankInput);
+            MemorySegment outputs = outputs(out, call);
             MemorySegment error = NativeCall.newError(call);
             int status = LogitLensNative.ll_lens_stats(logits, positions, snapshots, vocab,
                     call.allocateFrom(ValueLayout.JAVA_INT, inputs), call.allocateFrom(ValueLayout.JAVA_INT, nexts),
                     out.topK(), outputs, error);
             NativeCall.check(status, error, "native lens statistics failed");
         }
+    }
+
+    /** The shim's {@code ll_lens_stats_out}, allocated in {@code arena}, pointing at {@code cells}' arrays. */
+    static MemorySegment outputs(CellStatistics cells, Arena arena) {
+        MemorySegment outputs = ll_lens_stats_out.allocate(arena);
+        ll_lens_stats_out.top_ids(outputs, cells.topIds);
+        ll_lens_stats_out.top_logits(outputs, cells.topLogits);
+        ll_lens_stats_out.log_sum_exp(outputs, cells.logSumExp);
+        ll_lens_stats_out.entropy(outputs, cells.entropy);
+        ll_lens_stats_out.kl_final(outputs, cells.klFinal);
+        ll_lens_stats_out.kl_input(outputs, cells.klInput);
+        ll_lens_stats_out.logprob_next(outputs, cells.logProbNext);
+        ll_lens_stats_out.rank_final_top1(outputs, cells.rankFinalTop1);
+        ll_lens_stats_out.rank_next(outputs, cells.rankNext);
+        ll_lens_stats_out.rank_input(outputs, cells.rankInput);
+        return outputs;
     }
 }

@@ -2,6 +2,7 @@ package dev.logitlens.stats;
 
 import dev.logitlens.corpus.Windows;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 
 import java.io.Serial;
 import java.io.Serializable;
@@ -22,7 +23,8 @@ public final class LayerStatistics implements Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
 
-    private final int layers;              // n_layer + 1
+    private final Snapshots snapshots;     // what the rows are
+    private final int layers;              // S = snapshots.count() rows (n_layer + 1 for the layer lens); arrays below: [S]
     private final long[] positions;        // [n_layer + 1]
     private final long[] predicted;        // [n_layer + 1]
     private final double[] crossEntropy;   // [n_layer + 1] Σ −log p(next), nats
@@ -34,10 +36,13 @@ public final class LayerStatistics implements Serializable {
 
     /** @param nLayers n_layer: statistics are kept for layers 0..n_layer */
     public LayerStatistics(int nLayers) {
-        if (nLayers < 0) {
-            throw new IllegalArgumentException("nLayers must be non-negative, not " + nLayers);
-        }
-        this.layers = nLayers + 1;
+        this(Snapshots.layers(nLayers));
+    }
+
+    /** Statistics of every row of {@code snapshots} (e.g. {@link Snapshots#sublayers}); a summary's layer is its row. */
+    public LayerStatistics(Snapshots snapshots) {
+        this.snapshots = java.util.Objects.requireNonNull(snapshots, "snapshots");
+        this.layers = snapshots.count();
         this.positions = new long[layers];
         this.predicted = new long[layers];
         this.crossEntropy = new double[layers];
@@ -63,7 +68,7 @@ public final class LayerStatistics implements Serializable {
      * @param byteLength how many bytes a token stands for (its UTF-8 bytes)
      */
     public void add(LensResult lens, int from, int to, IntUnaryOperator byteLength) {
-        if (lens.nLayers() + 1 != layers) {
+        if (!lens.snapshots().equals(snapshots)) {
             throw new IllegalArgumentException("the lens has " + (lens.nLayers() + 1) + " layers, the statistics " + layers);
         }
         int last = layers - 1;
@@ -97,11 +102,11 @@ public final class LayerStatistics implements Serializable {
      * these: the result is what one {@code LayerStatistics} fed both parts would hold, up to the order of the
      * floating-point additions.
      *
-     * @throws IllegalArgumentException when {@code other} has another number of layers
+     * @throws IllegalArgumentException when {@code other} has other rows (another number of layers, or sublayers)
      */
     public void merge(LayerStatistics other) {
-        if (other.layers != layers) {
-            throw new IllegalArgumentException("cannot merge statistics of " + other.layers + " layers into " + layers);
+        if (!other.snapshots.equals(snapshots)) {
+            throw new IllegalArgumentException("cannot merge statistics of " + other.snapshots + " into " + snapshots);
         }
         for (int layer = 0; layer < layers; layer++) {
             positions[layer] += other.positions[layer];
@@ -115,9 +120,9 @@ public final class LayerStatistics implements Serializable {
         nextTokenBytes += other.nextTokenBytes;
     }
 
-    /** n_layer: statistics are kept for layers 0..n_layer. */
-    public int nLayers() {
-        return layers - 1;
+    /** What the rows are. */
+    public Snapshots snapshots() {
+        return snapshots;
     }
 
     /** Bytes of the predicted tokens so far. */

@@ -1,6 +1,7 @@
 package dev.logitlens.stats;
 
 import dev.logitlens.corpus.CorpusException;
+import dev.logitlens.lens.Snapshots;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -32,13 +33,15 @@ public record StatsReport(int documents, long tokens, LayerStatistics statistics
     /** The table for a terminal: a header line, then one line per layer ({@code in}, {@code h1}, ...). */
     public void printTable(PrintWriter out) {
         List<LayerSummary> summaries = statistics.summaries();
+        Snapshots snapshots = statistics.snapshots();
         out.printf(Locale.ROOT, "%d documents, %d tokens, %d positions with a next token (%d bytes)%n", documents, tokens,
                 summaries.getFirst().predicted(), statistics.predictedBytes());
-        out.printf(Locale.ROOT, "%-6s %12s %10s %14s %12s %11s %13s%n",
+        String label = "%-" + Math.max(6, snapshots.longestLabel()) + "s"; // the rows' labels: in, h1 (h1.attn)
+        out.printf(Locale.ROOT, label + " %12s %10s %14s %12s %11s %13s%n",
                 "layer", "CE nats/tok", "bits/byte", "KL(final) bits", "top1=final", "top1=next", "entropy bits");
         for (LayerSummary s : summaries) {
-            out.printf(Locale.ROOT, "%-6s %12.4f %10.4f %14.4f %12.4f %11.4f %13.4f%n",
-                    s.layer() == 0 ? "in" : "h" + s.layer(), s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(),
+            out.printf(Locale.ROOT, label + " %12.4f %10.4f %14.4f %12.4f %11.4f %13.4f%n",
+                    snapshots.label(s.layer()), s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(),
                     s.top1Agreement(), s.top1Accuracy(), s.entropyBits());
         }
         if (!gpt2) {
@@ -46,22 +49,38 @@ public record StatsReport(int documents, long tokens, LayerStatistics statistics
         }
     }
 
-    /** CSV (RFC 4180 line ends), one row per layer, every value at full precision. */
+    /**
+     * CSV (RFC 4180 line ends), one row per layer, every value at full precision; with sublayers, {@code layer} is the
+     * row's block and {@code sublayer} follows it (as in a dump).
+     */
     public void printCsv(PrintWriter out) {
-        out.print("layer,positions,predicted,ce_nats_per_token,ce_bits_per_byte,kl_final_bits,kl_final_nats,top1_agreement,top1_accuracy,entropy_bits,entropy_nats\r\n");
+        Snapshots snapshots = statistics.snapshots();
+        boolean sublayers = snapshots.kind() != Snapshots.Kind.LAYERS;
+        out.print("layer," + (sublayers ? "sublayer," : "") + "positions,predicted,ce_nats_per_token,ce_bits_per_byte,kl_final_bits,kl_final_nats,top1_agreement,top1_accuracy,entropy_bits,entropy_nats\r\n");
         for (LayerSummary s : statistics.summaries()) {
-            out.print(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\r\n", s.layer(), s.positions(), s.predicted(),
+            String layer = sublayers ? snapshots.layer(s.layer()) + "," + snapshots.sublayer(s.layer()) : Integer.toString(s.layer());
+            out.print(String.format(Locale.ROOT, "%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\r\n", layer, s.positions(), s.predicted(),
                     s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(), s.klToFinalNats(), s.top1Agreement(),
                     s.top1Accuracy(), s.entropyBits(), s.entropyNats()));
         }
     }
 
-    /** The JSON object: {@code documents, tokens, predicted_bytes, layers: [...]}; a mean without positions is null. */
+    /**
+     * The JSON object: {@code documents, tokens, predicted_bytes, layers: [...]}; a mean without positions is null; with
+     * sublayers each entry holds the block ({@code layer}), the {@code sublayer} code and the row's {@code label}.
+     */
     public Map<String, Object> json() {
+        Snapshots snapshots = statistics.snapshots();
         List<Object> layers = new ArrayList<>();
         for (LayerSummary s : statistics.summaries()) {
             Map<String, Object> layer = new LinkedHashMap<>();
-            layer.put("layer", s.layer());
+            if (snapshots.kind() == Snapshots.Kind.LAYERS) {
+                layer.put("layer", s.layer());
+            } else { // with sublayers: the block, the sublayer code and the label of the row
+                layer.put("layer", snapshots.layer(s.layer()));
+                layer.put("sublayer", snapshots.sublayer(s.layer()));
+                layer.put("label", snapshots.label(s.layer()));
+            }
             layer.put("positions", s.positions());
             layer.put("predicted", s.predicted());
             layer.put("ce_nats_per_token", finite(s.crossEntropyNats()));

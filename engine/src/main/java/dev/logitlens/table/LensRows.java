@@ -2,6 +2,7 @@ package dev.logitlens.table;
 
 import dev.logitlens.corpus.Windows;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +23,7 @@ import java.util.function.IntFunction;
 public final class LensRows {
 
     private final int topK;
+    private final boolean withSublayer;      // the column "sublayer" after "layer" (sublayer lens, decomposition)
     private final IntFunction<String> tokenText;
     private final List<TableColumn> columns;
     private int size;
@@ -31,6 +33,7 @@ public final class LensRows {
     private int[] doc;
     private int[] window;
     private int[] layer;
+    private int[] sublayer;
     private int[] position;
     private int[] context;
     private int[] tokenId;
@@ -54,12 +57,21 @@ public final class LensRows {
      * @param tokenText a token id's text (GPT-2's byte-level BPE), or the id itself for other vocabularies
      */
     public LensRows(int topK, IntFunction<String> tokenText) {
+        this(topK, tokenText, Snapshots.Kind.LAYERS);
+    }
+
+    /**
+     * A table of the rows {@code rows} names: for the layer lens the columns of {@link #columns(int)}; for the
+     * sublayer lens and the decomposition those of {@link #columns(int, Snapshots.Kind)}, with {@code sublayer}.
+     */
+    public LensRows(int topK, IntFunction<String> tokenText, Snapshots.Kind rows) {
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be at least 1, not " + topK);
         }
         this.topK = topK;
+        this.withSublayer = rows != Snapshots.Kind.LAYERS;
         this.tokenText = Objects.requireNonNull(tokenText, "tokenText");
-        this.columns = columns(topK);
+        this.columns = columns(topK, rows);
         this.topId = new int[topK][];
         this.topToken = new String[topK][];
         this.topProb = new float[topK][];
@@ -76,10 +88,28 @@ public final class LensRows {
 
     /** The columns of a table with {@code topK} top tokens per row. */
     public static List<TableColumn> columns(int topK) {
+        return columns(topK, Snapshots.Kind.LAYERS);
+    }
+
+    /**
+     * The columns of a table of {@code rows}: for the sublayer lens and the decomposition, {@code sublayer} follows
+     * {@code layer} (then the block a row belongs to): {@link Snapshots#sublayer} (1 = the row stands after, or is the
+     * output of, block {@code layer}'s attention; 2 = its MLP; 0 = the embeddings, or the decomposition's final row).
+     */
+    public static List<TableColumn> columns(int topK, Snapshots.Kind rows) {
         List<TableColumn> list = new ArrayList<>();
         list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0", INDEX));
         list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0", INDEX));
-        list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l", "layer (0 = embeddings)"));
+        if (rows == Snapshots.Kind.LAYERS) {
+            list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l", "layer (0 = embeddings)"));
+        } else {
+            list.add(new TableColumn("layer", ColumnType.INT32, false, "the block of the row: 0 = embeddings, l = block l",
+                    "layer (0 = embeddings)"));
+            list.add(new TableColumn("sublayer", ColumnType.INT32, false, rows == Snapshots.Kind.SUBLAYERS
+                    ? "1 = after block layer's attention, 2 = after its MLP (the block's output), 0 = the embeddings"
+                    : "1 = block layer's attention output, 2 = its MLP output, 0 = the embeddings or the final layer",
+                    "sublayer (0 none, 1 attention, 2 MLP)"));
+        }
         list.add(new TableColumn("position", ColumnType.INT32, false, "token position in the document, from 0", INDEX));
         list.add(new TableColumn("context", ColumnType.INT32, false, "tokens the model saw at this position (its window position + 1)", "tokens"));
         list.add(new TableColumn("token_id", ColumnType.INT32, false, "the input token at this position", TOKEN_ID));
@@ -118,6 +148,11 @@ public final class LensRows {
         return columns;
     }
 
+    /** The index of the first top-k column ({@code top1_id}): 8, or 9 with the column {@code sublayer}. */
+    public int topStart() {
+        return withSublayer ? 9 : 8;
+    }
+
     /** Rows held. */
     public int size() {
         return size;
@@ -130,7 +165,8 @@ public final class LensRows {
 
     /**
      * Appends the rows a window of a document reports ({@link Windows.Window#emitFrom()} to its end, so that every
-     * position of the document is written once, as {@link Windows} splits it), for each of {@code layers}.
+     * position of the document is written once, as {@link Windows} splits it), for each of the lens rows {@code layers}
+     * (as in {@link #add(LensResult, int, int, int, int, int, int[])}).
      */
     public void add(LensResult lens, int docIndex, Windows.Window window, int[] layers) {
         add(lens, docIndex, window.index(), window.start(), window.emitFrom(), window.length(), layers);
@@ -147,7 +183,8 @@ public final class LensRows {
      * @param windowStart    the document position of the window's first token
      * @param from           first window position to write
      * @param to             one past the last window position to write
-     * @param layers         layers to write, each in [0, n_layer]
+     * @param layers         rows to write, each in [0, {@link LensResult#nLayers()}]; the columns {@code layer} (and
+     *                       {@code sublayer}) are named by {@link LensResult#snapshots()}
      */
     public void add(LensResult lens, int docIndex, int windowIndex, int windowStart, int from, int to, int[] layers) {
         Objects.checkFromToIndex(from, to, lens.nTokens());
@@ -156,6 +193,11 @@ public final class LensRows {
         }
         for (int l : layers) {
             Objects.checkIndex(l, lens.nLayers() + 1);
+        }
+        Snapshots snapshots = lens.snapshots();
+        if (withSublayer == (snapshots.kind() == Snapshots.Kind.LAYERS)) {
+            throw new IllegalArgumentException("a table of " + (withSublayer ? "sublayer" : "layer") + " rows cannot hold a "
+                    + snapshots.kind() + " lens");
         }
         ensure(size + (to - from) * layers.length);
         for (int pos = from; pos < to; pos++) {
@@ -166,7 +208,8 @@ public final class LensRows {
                 int r = size++;
                 doc[r] = docIndex;
                 window[r] = windowIndex;
-                layer[r] = l;
+                layer[r] = snapshots.layer(l);
+                sublayer[r] = withSublayer ? snapshots.sublayer(l) : 0;
                 position[r] = windowStart + pos;
                 context[r] = pos + 1;
                 tokenId[r] = input;
@@ -198,6 +241,14 @@ public final class LensRows {
      */
     public Object values(int index) {
         Objects.checkIndex(index, columns.size());
+        if (withSublayer) {
+            if (index == 3) {
+                return sublayer;
+            }
+            if (index > 3) {
+                index--; // the columns of a layer table from here on
+            }
+        }
         int fixed = 8;
         if (index < fixed) {
             return switch (index) {
@@ -254,6 +305,7 @@ public final class LensRows {
         doc = grow(doc, n);
         window = grow(window, n);
         layer = grow(layer, n);
+        sublayer = grow(sublayer, n);
         position = grow(position, n);
         context = grow(context, n);
         tokenId = grow(tokenId, n);

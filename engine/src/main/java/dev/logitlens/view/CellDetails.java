@@ -1,6 +1,7 @@
 package dev.logitlens.view;
 
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,13 +16,15 @@ record CellDetails(String heading, String context, List<Entry> top, String ranks
 
     static CellDetails of(LensFigure figure, LensView view, int layer, int pos) {
         LensResult lens = view.lens();
-        String heading = PlotLayout.layerName(layer) + " (layer " + layer + "), position " + pos;
+        String heading = lens.snapshots().kind() == Snapshots.Kind.LAYERS
+                ? PlotLayout.layerName(layer) + " (layer " + layer + "), position " + pos
+                : view.rowLabel(layer) + ", position " + pos;
         int next = view.nextTokenId(pos);
         String context = "input " + figure.inputLabel(pos) + " \u2192 next " + (next < 0 ? "(end of text)" : figure.label(next));
         List<Entry> top = new ArrayList<>();
         for (int j = 0; j < lens.topK(); j++) {
             top.add(new Entry(j + 1, figure.label(lens.topTokenId(layer, pos, j)),
-                    String.format(Locale.ROOT, "%.4f", lens.topProb(layer, pos, j)),
+                    LensView.formatProbability(lens.topProb(layer, pos, j), 4),
                     String.format(Locale.ROOT, "%.2f", lens.topLogit(layer, pos, j))));
         }
         int rankNext = lens.rankOfNextToken(layer, pos);
@@ -30,8 +33,12 @@ record CellDetails(String heading, String context, List<Entry> top, String ranks
                 + " \u00b7 of input token " + lens.rankOfInputToken(layer, pos);
         String divergences = String.format(Locale.ROOT, "KL(final \u2016 layer) %.3f \u00b7 KL(layer 0 \u2016 layer) %.3f \u00b7 entropy %.3f nats",
                 lens.klToFinal(layer, pos), lens.klToInput(layer, pos), lens.entropy(layer, pos));
-        String value = view.spec().shortName() + " = " + view.format(view.value(layer, pos));
-        return new CellDetails(heading, context, top, ranks, divergences, value);
+        return new CellDetails(heading, context, top, ranks, divergences, value(view, layer, pos));
+    }
+
+    /** The line with the view's value: {@code prob = 0.731}. */
+    static String value(LensView view, int layer, int pos) {
+        return view.spec().shortName() + " = " + view.format(view.value(layer, pos));
     }
 
     /** The details as plain text lines (SVG {@code <title>}). */

@@ -49,6 +49,7 @@ class LensModelTest {
             assertEquals("native-f32 + native statistics", auto.kernelName());
             assertEquals("native-bf16 + native statistics", reduced.kernelName());
             assertEquals("jvm-vector + jvm statistics", jvmKernel.kernelName());
+            assertEquals("native-f32 + statistics in the graph (cpu)", nativeKernel.kernelName());
             for (int[] input : new int[][] {tokens, longInput}) {
                 LensResult a = auto.run(input, options);
                 LensResult b = nativeKernel.run(input, options);
@@ -72,6 +73,10 @@ class LensModelTest {
         assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CUDA, ProjectionPrecision.F32, 1 << 20));
         assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F16, 1 << 20));
         assertEquals(KernelChoice.JVM, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F32, 1 << 20));
+        assertTrue(KernelChoice.AUTO.inGraph(Backend.CUDA), "on CUDA the statistics stay on the device");
+        assertFalse(KernelChoice.AUTO.inGraph(Backend.CPU), "on the CPU AUTO keeps the C statistics");
+        assertTrue(KernelChoice.NATIVE.inGraph(Backend.CPU));
+        assertFalse(KernelChoice.JVM.inGraph(Backend.CUDA));
     }
 
     @Test

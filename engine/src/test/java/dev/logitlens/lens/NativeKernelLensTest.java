@@ -6,6 +6,7 @@ import dev.logitlens.runtime.Backend;
 import dev.logitlens.runtime.NativeModel;
 import dev.logitlens.runtime.NativeProjectionKernel;
 import dev.logitlens.runtime.NativeSession;
+import dev.logitlens.runtime.NativeStatistics;
 import dev.logitlens.runtime.ProjectionPrecision;
 import dev.logitlens.runtime.ResidualMode;
 import dev.logitlens.runtime.ResidualStream;
@@ -13,6 +14,8 @@ import dev.logitlens.testing.CanonicalWeights;
 import dev.logitlens.testing.GgufWriter;
 import dev.logitlens.testing.SafetensorsWriter;
 import dev.logitlens.testing.TinyGpt2;
+import dev.logitlens.time.Timings;
+import dev.logitlens.tokenizer.TokenTexts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,6 +29,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -70,6 +74,59 @@ class NativeKernelLensTest {
                 assertEquals(viaJvm.logits(1, 4)[v], viaNative.logits(1, 4)[v], 1e-4, "logit " + v + " of cell (1, 4)");
             }
             assertEquals("native-f32", nativeKernel.name());
+        }
+    }
+
+    /**
+     * The lens as one ggml graph (ll_lens, what CUDA runs) on ggml's CPU backend: the reference lens within the JVM
+     * kernel's tolerance, and the shim's C statistics on ggml's logits (top-k and ranks exactly, the sums, which the
+     * graph makes in float32, to 1e-5 relative); a block holding a cell kept
+     * whole goes the usual way (projection, then statistics) and the other blocks the graph.
+     */
+    @ParameterizedTest(name = "tied={0}")
+    @ValueSource(booleans = {true, false})
+    void theLensGraphGivesTheReferenceLens(boolean tied) throws IOException {
+        Gpt2Config config = TinyGpt2.config(389, 24, 64, 4, 3);
+        CanonicalWeights weights = TinyGpt2.generate(config, 8, 6.0, tied);
+        Path file = tied ? new GgufWriter(weights).write(dir.resolve("m.gguf"))
+                : new SafetensorsWriter(weights).writeFolder(dir.resolve("hf"));
+        int[] tokens = new Random(5).ints(19, 0, config.nVocab()).toArray();
+        LensOptions options = LensOptions.defaults().withTopK(9).withPositionsPerBlock(4)
+                .withDistributionCells(List.of(new LensCell(2, 9)));
+        try (NativeModel model = NativeModel.create(ModelFiles.open(file), Backend.CPU);
+             NativeSession session = model.newSession(2);
+             NativeProjectionKernel kernel = model.newProjectionKernel(ProjectionPrecision.F32, 2);
+             Arena arena = Arena.ofConfined()) {
+            ResidualStream stream = session.forward(tokens, ResidualMode.NORMALISED, false, arena);
+            float[] residual = stream.residual().toArray(ValueLayout.JAVA_FLOAT); // [L+1, T, d]
+            ReferenceLens reference = new ReferenceLens(residual, config.nLayer() + 1, tokens.length,
+                    weights.unembedding(), config.nVocab(), config.nEmbd());
+            LensResult viaGraph;
+            try (LogitLens lens = LogitLens.inKernelGraph(kernel, 2, NativeStatistics.INSTANCE,
+                    TokenTexts.forVocabulary(config.nVocab()), new Timings())) {
+                viaGraph = lens.run(stream.residual(), config.nLayer(), tokens.length, tokens, options);
+            }
+            LogitLensTest.assertMatches(reference, viaGraph, tokens, TIE);
+            LensResult viaC;
+            try (LogitLens lens = new LogitLens(kernel, 2, NativeStatistics.INSTANCE,
+                    TokenTexts.forVocabulary(config.nVocab()), new Timings())) {
+                viaC = lens.run(stream.residual(), config.nLayer(), tokens.length, tokens, options);
+            }
+            for (int layer = 0; layer <= config.nLayer(); layer++) {
+                for (int pos = 0; pos < tokens.length; pos++) {
+                    String cell = "cell (" + layer + ", " + pos + ")";
+                    for (int j = 0; j < 9; j++) {
+                        assertEquals(viaC.topTokenId(layer, pos, j), viaGraph.topTokenId(layer, pos, j), cell);
+                    }
+                    assertEquals(viaC.rankOfFinalTop1(layer, pos), viaGraph.rankOfFinalTop1(layer, pos), cell);
+                    assertEquals(viaC.rankOfNextToken(layer, pos), viaGraph.rankOfNextToken(layer, pos), cell);
+                    assertEquals(viaC.rankOfInputToken(layer, pos), viaGraph.rankOfInputToken(layer, pos), cell);
+                    assertEquals(viaC.klToFinal(layer, pos), viaGraph.klToFinal(layer, pos), 1e-5 * (1 + Math.abs(viaC.klToFinal(layer, pos))), cell);
+                    assertEquals(viaC.klToInput(layer, pos), viaGraph.klToInput(layer, pos), 1e-5 * (1 + Math.abs(viaC.klToInput(layer, pos))), cell);
+                    assertEquals(viaC.entropy(layer, pos), viaGraph.entropy(layer, pos), 1e-5 * (1 + Math.abs(viaC.entropy(layer, pos))), cell);
+                }
+            }
+            assertArrayEquals(viaC.logits(2, 9), viaGraph.logits(2, 9), "the kept cell's logits come from ggml");
         }
     }
 

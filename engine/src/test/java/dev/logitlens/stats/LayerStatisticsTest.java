@@ -123,7 +123,7 @@ class LayerStatisticsTest {
             LayerStatistics merged = roundTrip(first);
             merged.merge(roundTrip(second));
             assertEquals(whole.predictedBytes(), merged.predictedBytes());
-            assertEquals(config.nLayer(), merged.nLayers());
+            assertEquals(dev.logitlens.lens.Snapshots.layers(config.nLayer()), merged.snapshots());
             List<LayerSummary> expected = whole.summaries();
             List<LayerSummary> actual = merged.summaries();
             for (int layer = 0; layer <= config.nLayer(); layer++) {
