@@ -44,7 +44,7 @@ import java.util.zip.Deflater;
  *   <li>column statistics: the null count of every chunk, and min/max of the INT32 and INT64 chunks (with
  *       {@code column_orders} set to the type-defined order, as the format asks);</li>
  *   <li>the footer: FileMetaData (version 1, as parquet-java and DuckDB write it whatever their encodings; created_by
- *       {@code logitlens}; the {@link Options#keyValueMetadata()}) in the Thrift compact protocol.</li>
+ *       {@code logitlens version <version>}; the {@link Options#keyValueMetadata()}) in the Thrift compact protocol.</li>
  * </ul>
  * A call of zero rows writes nothing (a file with no row groups is valid and reads as an empty table). Invalid
  * arguments are rejected with an {@link IllegalArgumentException} before anything is written, so the writer stays
@@ -60,7 +60,12 @@ public final class ParquetWriter implements AutoCloseable {
     public static final int DEFAULT_ROW_GROUP_ROWS = 1 << 17;
 
     private static final byte[] MAGIC = {'P', 'A', 'R', '1'};
-    private static final String CREATED_BY = "logitlens";
+    /**
+     * The footer's created_by, in the form parquet-java parses ({@code <application> version <version>}): a string it
+     * cannot parse makes Spark and other parquet-java readers ignore every column statistic (PARQUET-251).
+     */
+    static final String CREATED_BY = "logitlens version " + Objects.requireNonNullElse(
+            ParquetWriter.class.getPackage().getImplementationVersion(), "dev");
     /** A gzip member's header: magic, deflate, no flags, no time, no extra flags, OS unknown. */
     private static final byte[] GZIP_HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
 
