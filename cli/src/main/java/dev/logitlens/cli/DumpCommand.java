@@ -111,7 +111,7 @@ final class DumpCommand implements Callable<Integer> {
                 DumpSettings settings = new DumpSettings(TopK.check(spec, topK, model.config().nVocab()), LayerSelection.parse(layers, model.config().nLayer()),
                         corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
                         formats, shardDocuments, shardRows, parquetCodec);
-                dump = new LensDump(model, modelOptions.model, corpus, out, settings); // checks the settings against the model
+                dump = new LensDump(model, modelOptions.model(), corpus, out, settings); // checks the settings against the model
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

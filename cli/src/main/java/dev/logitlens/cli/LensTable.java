@@ -39,12 +39,15 @@ final class LensTable {
             nextRow(out);
         }
         int layers = view.nLayers();
+        // the track and contrast views print their value in each cell: the tracked token is the same in every cell
+        boolean numbers = view.kind() == LensView.Kind.TRACK || view.kind() == LensView.Kind.CONTRAST;
         for (int i = 0; i <= layers; i++) {
             int layer = topDown ? i : layers - i;
             out.print(pad(PlotLayout.layerName(layer), LABEL));
             for (int pos = view.start(); pos < view.end(); pos++) {
                 boolean predictsNext = view.predictsNext(layer, pos);
-                String text = pad(cellText(predictsNext ? "*" : "", tokenText.apply(view.labelTokenId(layer, pos))), CELL);
+                String label = numbers ? view.format(view.value(layer, pos)) : tokenText.apply(view.labelTokenId(layer, pos));
+                String text = pad(cellText(predictsNext ? "*" : "", label), CELL);
                 out.print(' ');
                 out.print(colour ? background(view.rgb(layer, pos)) + text + RESET : text);
             }
@@ -56,7 +59,8 @@ final class LensTable {
             inputRow(out);
         }
         out.println("rows: layers (in = embeddings, hN = after block N); columns: positions " + view.start() + "\u2013"
-                + (view.end() - 1) + "; cells: each layer's top-1 token; * = the true next token");
+                + (view.end() - 1) + "; cells: " + (numbers ? "the value the colour shows" : "each layer's top-1 token")
+                + "; * = the true next token");
         out.println("colour: " + view.title() + " (" + view.scaleDescription() + ")" + (colour ? "" : " [colour off]"));
         if (colour) {
             colourBar(out);

@@ -20,10 +20,18 @@ import java.util.Objects;
  * @param shardRows      ... or once it holds this many rows, whichever comes first
  * @param parquetCodec   the compression of the Parquet files; not in the manifest, as it changes no value: a
  *                       resumed dump may use another
+ * @param trackedTokens  token ids whose probability, logit and rank every row holds ({@code track<i>_*} columns); in the
+ *                       manifest when not empty
  */
 public record DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
                            List<LensRowsFormat> formats, int shardDocuments, int shardRows,
-                           ParquetWriter.Codec parquetCodec) {
+                           ParquetWriter.Codec parquetCodec, List<Integer> trackedTokens) {
+
+    /** Settings that track no token. */
+    public DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos, List<LensRowsFormat> formats,
+                        int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec) {
+        this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, List.of());
+    }
 
     public DumpSettings {
         if (topK < 1) {
@@ -52,6 +60,7 @@ public record DumpSettings(int topK, int[] layers, int window, int stride, boole
             throw new IllegalArgumentException("shards hold at least one document and one row");
         }
         Objects.requireNonNull(parquetCodec, "parquetCodec");
+        trackedTokens = List.copyOf(trackedTokens);
     }
 
     @Override

@@ -130,7 +130,7 @@ public final class LensDump {
 
     private Summary dump(DumpProgress progress, Corpus.Summary size, BitSet done, Shard shard) throws IOException {
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
-                LensOptions.defaults().withTopK(settings.topK()));
+                LensOptions.defaults().withTopK(settings.topK()).withTrackedTokens(settings.trackedTokens()));
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
@@ -190,6 +190,11 @@ public final class LensDump {
         }
         if (settings.topK() > config.nVocab()) {
             throw new IllegalArgumentException("top-k " + settings.topK() + " exceeds the vocabulary of " + config.nVocab() + " tokens");
+        }
+        for (int id : settings.trackedTokens()) {
+            if (id < 0 || id >= config.nVocab()) {
+                throw new IllegalArgumentException("tracked token id " + id + " is outside the vocabulary [0, " + config.nVocab() + ")");
+            }
         }
         if (settings.prependBos() && !texts.isGpt2()) {
             throw new IllegalArgumentException("--bos prepends GPT-2's <|endoftext|>, but this model's vocabulary has " + config.nVocab() + " tokens");
@@ -316,12 +321,15 @@ public final class LensDump {
         settingsEntry.put("formats", settings.formats().stream().map(f -> f.name().toLowerCase()).toList());
         settingsEntry.put("shard_documents", settings.shardDocuments());
         settingsEntry.put("shard_rows", settings.shardRows());
+        if (!settings.trackedTokens().isEmpty()) { // absent when none, so that earlier dumps' manifests still match
+            settingsEntry.put("tracked_tokens", settings.trackedTokens());
+        }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("logitlens_dump", 1);
         root.put("model", modelEntry);
         root.put("corpus", corpusEntry);
         root.put("settings", settingsEntry);
-        root.put("columns", LensRows.columns(settings.topK()).stream().map(c -> {
+        root.put("columns", LensRows.columns(settings.topK(), settings.trackedTokens(), texts).stream().map(c -> {
             Map<String, Object> column = new LinkedHashMap<>(); // not Map.of: its order changes from run to run
             column.put("name", c.name());
             column.put("type", c.type().name().toLowerCase());
@@ -479,7 +487,7 @@ public final class LensDump {
 
     /** The rows and document list of the shard being filled. */
     private final class Shard {
-        final LensRows rows = new LensRows(settings.topK(), texts);
+        final LensRows rows = new LensRows(settings.topK(), settings.trackedTokens(), texts);
         final StringBuilder documentsList = new StringBuilder();
         final String manifestSha256;
         int number;

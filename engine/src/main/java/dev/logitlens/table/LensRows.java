@@ -1,6 +1,8 @@
 package dev.logitlens.table;
 
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.TrackedTokens;
+import dev.logitlens.model.Json;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,12 +17,14 @@ import java.util.function.IntFunction;
  *
  * <p>Columns, in order: {@code doc, window, layer, position, context, token_id, token, next_id}, then for
  * j = 1..k {@code topj_id, topj_token, topj_prob, topj_logit}, then {@code logprob_next, rank_final_top1,
- * rank_next, rank_input, kl_final, kl_input, entropy}. Divergences, entropies and log-probabilities are in
+ * rank_next, rank_input, kl_final, kl_input, entropy}, then for each tracked token i = 1..n ({@code LensOptions.trackedTokens})
+ * {@code tracki_id, tracki_prob, tracki_logit, tracki_rank}. Divergences, entropies and log-probabilities are in
  * nats; ranks count from 1 with ties in the token's favour ({@code 1 + #{v : z[v] > z[x]}}).
  */
 public final class LensRows {
 
     private final int topK;
+    private final int[] tracked;          // [n] the tracked token ids, in the lens's order
     private final IntFunction<String> tokenText;
     private final List<TableColumn> columns;
     private int size;
@@ -47,18 +51,36 @@ public final class LensRows {
     private double[] klFinal;
     private double[] klInput;
     private double[] entropy;
+    private final float[][] trackProb;    // [n][capacity]
+    private final float[][] trackLogit;   // [n][capacity]
+    private final int[][] trackRank;      // [n][capacity]
+    private final int[][] trackId;        // [n][capacity]
 
     /**
      * @param topK      top tokens per row, ≥ 1 (at most the lens results' own top-k)
      * @param tokenText a token id's text (GPT-2's byte-level BPE), or the id itself for other vocabularies
      */
     public LensRows(int topK, IntFunction<String> tokenText) {
+        this(topK, List.of(), tokenText);
+    }
+
+    /**
+     * @param topK      top tokens per row, ≥ 1 (at most the lens results' own top-k)
+     * @param tracked   the tracked token ids, which every lens result added must track in this order
+     * @param tokenText a token id's text
+     */
+    public LensRows(int topK, List<Integer> tracked, IntFunction<String> tokenText) {
+        this.tracked = tracked.stream().mapToInt(Integer::intValue).toArray();
+        this.trackProb = new float[this.tracked.length][];
+        this.trackLogit = new float[this.tracked.length][];
+        this.trackRank = new int[this.tracked.length][];
+        this.trackId = new int[this.tracked.length][];
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be at least 1, not " + topK);
         }
         this.topK = topK;
         this.tokenText = Objects.requireNonNull(tokenText, "tokenText");
-        this.columns = columns(topK);
+        this.columns = columns(topK, tracked, tokenText);
         this.topId = new int[topK][];
         this.topToken = new String[topK][];
         this.topProb = new float[topK][];
@@ -75,6 +97,11 @@ public final class LensRows {
 
     /** The columns of a table with {@code topK} top tokens per row. */
     public static List<TableColumn> columns(int topK) {
+        return columns(topK, List.of(), Integer::toString);
+    }
+
+    /** The columns of a table with {@code topK} top tokens per row and the tracked tokens {@code tracked}. */
+    public static List<TableColumn> columns(int topK, List<Integer> tracked, IntFunction<String> tokenText) {
         List<TableColumn> list = new ArrayList<>();
         list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0", INDEX));
         list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0", INDEX));
@@ -97,6 +124,14 @@ public final class LensRows {
         list.add(new TableColumn("kl_final", ColumnType.FLOAT64, false, "KL(final ‖ layer), nats", NATS));
         list.add(new TableColumn("kl_input", ColumnType.FLOAT64, false, "KL(layer 0 ‖ layer), nats", NATS));
         list.add(new TableColumn("entropy", ColumnType.FLOAT64, false, "entropy of the layer's distribution, nats", NATS));
+        for (int i = 1; i <= tracked.size(); i++) {
+            int id = tracked.get(i - 1);
+            String which = "tracked token " + i + " (id " + id + ", " + Json.write(tokenText.apply(id)) + ")";
+            list.add(new TableColumn("track" + i + "_id", ColumnType.INT32, false, "the id of " + which, TOKEN_ID));
+            list.add(new TableColumn("track" + i + "_prob", ColumnType.FLOAT32, false, "the layer's probability of " + which, "probability (0 to 1)"));
+            list.add(new TableColumn("track" + i + "_logit", ColumnType.FLOAT32, false, "the layer's logit of " + which, "logit (unnormalised, natural-log scale)"));
+            list.add(new TableColumn("track" + i + "_rank", ColumnType.INT32, false, "the rank of " + which, RANK));
+        }
         return List.copyOf(list);
     }
 
@@ -111,6 +146,11 @@ public final class LensRows {
 
     public int topK() {
         return topK;
+    }
+
+    /** The number of tracked tokens (four columns each, after {@code entropy}). */
+    public int trackedCount() {
+        return tracked.length;
     }
 
     public List<TableColumn> columns() {
@@ -148,6 +188,10 @@ public final class LensRows {
         for (int l : layers) {
             Objects.checkIndex(l, lens.nLayers() + 1);
         }
+        TrackedTokens t = lens.tracked();
+        if (!Arrays.equals(t.ids(), tracked)) {
+            throw new IllegalArgumentException("the lens tracked " + Arrays.toString(t.ids()) + "; the table needs " + Arrays.toString(tracked));
+        }
         ensure(size + (to - from) * layers.length);
         for (int pos = from; pos < to; pos++) {
             int input = lens.tokenId(pos);
@@ -178,6 +222,12 @@ public final class LensRows {
                 klFinal[r] = lens.klToFinal(l, pos);
                 klInput[r] = lens.klToInput(l, pos);
                 entropy[r] = lens.entropy(l, pos);
+                for (int i = 0; i < tracked.length; i++) {
+                    trackId[i][r] = tracked[i];
+                    trackProb[i][r] = (float) t.probability(l, pos, i);
+                    trackLogit[i][r] = t.logit(l, pos, i);
+                    trackRank[i][r] = t.rank(l, pos, i);
+                }
             }
         }
     }
@@ -212,7 +262,17 @@ public final class LensRows {
                 default -> topLogit[j];
             };
         }
-        return switch (top - 4 * topK) {
+        int tail = top - 4 * topK;
+        if (tail >= 7) {
+            int i = (tail - 7) / 4;
+            return switch ((tail - 7) % 4) {
+                case 0 -> trackId[i];
+                case 1 -> trackProb[i];
+                case 2 -> trackLogit[i];
+                default -> trackRank[i];
+            };
+        }
+        return switch (tail) {
             case 0 -> logProbNext;
             case 1 -> rankFinalTop1;
             case 2 -> rankNext;
@@ -264,6 +324,12 @@ public final class LensRows {
         klFinal = grow(klFinal, n);
         klInput = grow(klInput, n);
         entropy = grow(entropy, n);
+        for (int i = 0; i < tracked.length; i++) {
+            trackId[i] = grow(trackId[i], n);
+            trackProb[i] = trackProb[i] == null ? new float[n] : Arrays.copyOf(trackProb[i], n);
+            trackLogit[i] = trackLogit[i] == null ? new float[n] : Arrays.copyOf(trackLogit[i], n);
+            trackRank[i] = grow(trackRank[i], n);
+        }
         capacity = n;
     }
 
