@@ -81,7 +81,12 @@ public final class ComparisonPlot {
         int rows = c.nLayers() + 1;
         double cw = PlotLayout.CELL_WIDTH;
         double ch = PlotLayout.CELL_HEIGHT;
-        double labelRun = 150;
+        int longest = 0; // the longest axis label, whose 45° run sets the room above and below the grid
+        for (int i = 0; i < c.positions(); i++) {
+            longest = Math.max(longest, Math.max(axisLabel(c.positionA(i), tokensA, tokenText).length(),
+                    axisLabel(c.positionB(i), tokensB, tokenText).length()));
+        }
+        double labelRun = longest * PlotLayout.CHAR_WIDTH * Math.sqrt(0.5) + PlotLayout.LABEL_FONT + 8;
         double gridX = LEFT;
         double gridY = 110 + labelRun;
         double width = Math.max(gridX + c.positions() * cw + labelRun, 16 + Math.max(title.length(), subtitle.length()) * 7.5) + 16;
@@ -116,9 +121,8 @@ public final class ComparisonPlot {
         text(svg, gridX - 6, gridY + rows * ch + 14, 10, "end", "#666666", "", "B");
         for (int i = 0; i < c.positions(); i++) {
             double x = gridX + (i + 0.5) * cw;
-            rotated(svg, x, gridY - 6, "start", 0, TokenLabels.clip(c.positionA(i) + " " + TokenLabels.quoted(tokenText.apply(tokensA[c.positionA(i)])), PlotLayout.MAX_LABEL_CHARS));
-            rotated(svg, x, gridY + rows * ch + 8, "end", PlotLayout.LABEL_FONT * 0.8,
-                    TokenLabels.clip(c.positionB(i) + " " + TokenLabels.quoted(tokenText.apply(tokensB[c.positionB(i)])), PlotLayout.MAX_LABEL_CHARS));
+            rotated(svg, x, gridY - 6, "start", 0, axisLabel(c.positionA(i), tokensA, tokenText));
+            rotated(svg, x, gridY + rows * ch + 8, "end", PlotLayout.LABEL_FONT * 0.8, axisLabel(c.positionB(i), tokensB, tokenText));
         }
         for (int row = 0; row < rows; row++) {
             int layer = c.nLayers() - row;
@@ -170,6 +174,11 @@ public final class ComparisonPlot {
                 + escape(title.isEmpty() ? "lens comparison" : title) + "</title>\n<style>html,body{margin:0;padding:0;background:#ffffff}"
                 + "svg{display:block}</style>\n</head>\n<body>\n"
                 + svg(title, subtitle, c, tokensA, tokensB, tokenText, metric, klMax) + "</body>\n</html>\n";
+    }
+
+    /** An axis label: the position and its input token, quoted, clipped as the lens pictures clip theirs. */
+    private static String axisLabel(int pos, int[] tokens, IntFunction<String> tokenText) {
+        return TokenLabels.clip(pos + " " + TokenLabels.quoted(tokenText.apply(tokens[pos])), PlotLayout.MAX_LABEL_CHARS);
     }
 
     private static void rotated(StringBuilder svg, double x, double y, String anchor, double dy, String label) {
