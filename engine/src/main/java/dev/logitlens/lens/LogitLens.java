@@ -23,7 +23,8 @@ import java.util.function.IntFunction;
  *
  * <p>With a {@link GraphLensKernel} ({@link #inKernelGraph}) a block instead goes to the kernel whole: projection and
  * statistics run as one graph on its backend and only the cells come back (the logits are then never on the host,
- * except for a block holding a cell whose full distribution the options keep: that block goes the usual way).
+ * except for a block holding a cell whose full distribution the options keep, and for every block when tokens are
+ * tracked: those go the usual way).
  *
  * <p>A lens owns, for its lifetime, its statistics threads and its off-heap block buffers (the logits block,
  * ~63 MB for GPT-2 small at the default 24 positions): the buffers are allocated by the first run and again only

@@ -1,13 +1,30 @@
 package dev.logitlens.lens;
 
+import dev.logitlens.model.Gpt2Config;
+import dev.logitlens.model.ModelFiles;
+import dev.logitlens.runtime.Backend;
+import dev.logitlens.runtime.NativeModel;
+import dev.logitlens.runtime.NativeProjectionKernel;
+import dev.logitlens.runtime.NativeSession;
 import dev.logitlens.runtime.NativeStatistics;
+import dev.logitlens.runtime.ProjectionPrecision;
+import dev.logitlens.runtime.ResidualMode;
+import dev.logitlens.runtime.ResidualStream;
+import dev.logitlens.testing.CanonicalWeights;
+import dev.logitlens.testing.GgufWriter;
+import dev.logitlens.testing.TinyGpt2;
 import dev.logitlens.time.Timings;
 import dev.logitlens.tokenizer.TokenTexts;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
@@ -84,6 +101,44 @@ class TrackedTokensTest {
                                 assertEquals(t.rank(layer, pos, i), slice.tracked().rank(layer, pos - 1, i));
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A lens whose blocks run whole in the kernel's ggml graph ({@link LogitLens#inKernelGraph}) keeps no logits on the
+     * host; with tracked tokens its blocks go the usual way, and the tracked values are the reference's.
+     */
+    @Test
+    void theGraphLensTracksTokensToo(@TempDir Path dir) throws IOException {
+        Gpt2Config config = TinyGpt2.config(389, 24, 64, 4, 3);
+        CanonicalWeights weights = TinyGpt2.generate(config, 9, 6.0, true);
+        Path file = new GgufWriter(weights).write(dir.resolve("m.gguf"));
+        int[] tokens = new Random(6).ints(11, 0, config.nVocab()).toArray();
+        List<Integer> tracked = List.of(388, 0, tokens[4]);
+        LensOptions options = LensOptions.defaults().withTopK(3).withPositionsPerBlock(4).withTrackedTokens(tracked);
+        try (NativeModel model = NativeModel.create(ModelFiles.open(file), Backend.CPU);
+             NativeSession session = model.newSession(2);
+             NativeProjectionKernel kernel = model.newProjectionKernel(ProjectionPrecision.F32, 2);
+             Arena arena = Arena.ofConfined();
+             LogitLens lens = LogitLens.inKernelGraph(kernel, 2, NativeStatistics.INSTANCE, TokenTexts.forVocabulary(config.nVocab()),
+                     new Timings())) {
+            ResidualStream stream = session.forward(tokens, ResidualMode.NORMALISED, false, arena);
+            float[] residual = stream.residual().toArray(ValueLayout.JAVA_FLOAT); // [L+1, T, d]
+            ReferenceLens reference = new ReferenceLens(residual, config.nLayer() + 1, tokens.length, weights.unembedding(),
+                    config.nVocab(), config.nEmbd());
+            TrackedTokens t = lens.run(stream.residual(), config.nLayer(), tokens.length, tokens, options).tracked();
+            for (int layer = 0; layer <= config.nLayer(); layer++) {
+                for (int pos = 0; pos < tokens.length; pos++) {
+                    for (int i = 0; i < tracked.size(); i++) {
+                        int id = tracked.get(i);
+                        double z = reference.logit(layer, pos, id);
+                        assertEquals(z, t.logit(layer, pos, i), ABSOLUTE * Math.max(1, Math.abs(z)));
+                        assertEquals(reference.logProb(layer, pos, id), t.logProb(layer, pos, i), ABSOLUTE);
+                        int rank = t.rank(layer, pos, i);
+                        assertTrue(rank >= reference.rank(layer, pos, id, 1e-5) && rank <= reference.rank(layer, pos, id, -1e-5));
                     }
                 }
             }
