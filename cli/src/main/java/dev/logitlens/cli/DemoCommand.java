@@ -129,6 +129,29 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--color", paramLabel = "WHEN", description = "auto, always or never (default: ${DEFAULT-VALUE}).")
     RunCommand.ColorMode color = RunCommand.ColorMode.auto;
 
+    /**
+     * The tokens of an example that the model's context holds: all of them when they fit; the first {@code nCtx} when
+     * they do not but every stretch shown lies within those (a note on standard error says so); null when a stretch
+     * lies beyond the context (the example is skipped, with a note).
+     */
+    private int[] fitContext(Example example, int[] tokens, int nCtx) {
+        if (tokens.length <= nCtx) {
+            return tokens;
+        }
+        int needed = example.stretches().stream().mapToInt(stretch -> stretch[1]).max().orElseThrow();
+        PrintWriter err = spec.commandLine().getErr();
+        if (needed > nCtx) {
+            err.println("note: skipped the example '" + example.name() + "': it shows tokens up to position " + (needed - 1)
+                    + ", beyond the model's context of " + nCtx + " tokens");
+            err.flush();
+            return null;
+        }
+        err.println("note: the example '" + example.name() + "' has " + tokens.length + " tokens, more than the model's context"
+                + " of " + nCtx + ": it runs on the first " + nCtx + ", which hold every position shown");
+        err.flush();
+        return java.util.Arrays.copyOf(tokens, nCtx);
+    }
+
     @Override
     public Integer call() throws Exception {
         TopK.requirePositive(spec, topK);
@@ -150,19 +173,20 @@ final class DemoCommand implements Callable<Integer> {
             TokenTexts texts = TokenTexts.forVocabulary(vocab);
             Files.createDirectories(out);
             boolean colour = RunCommand.colour(color);
+            int drawn = 0;
             for (Example example : examples(tokenizer)) {
-                int[] tokens = tokenizer.encode(example.text());
-                if (tokens.length > model.config().nCtx()) {
-                    throw new ParameterException(spec.commandLine(), "demo: the example '" + example.name() + "' has " + tokens.length
-                            + " tokens; the model's context is " + model.config().nCtx());
+                int[] tokens = fitContext(example, tokenizer.encode(example.text()), model.config().nCtx());
+                if (tokens == null) {
+                    continue;
                 }
                 LensResult lens = model.run(tokens, lensOptions);
                 List<LensFigure> figures = new ArrayList<>();
                 for (int[] stretch : example.stretches()) {
-                    String title = example.title() + " \u00b7 positions " + stretch[0] + "\u2013" + (stretch[1] - 1);
-                    figures.add(new LensFigure(title, lens, texts, stretch[0], stretch[1], views, topDown));
+                    String positions = "positions " + stretch[0] + "\u2013" + (stretch[1] - 1);
+                    // the page title names the example: the figures only their stretch
+                    figures.add(new LensFigure(positions, lens, texts, stretch[0], stretch[1], views, topDown));
                     printer.println();
-                    printer.println("== " + title);
+                    printer.println("== " + example.title() + " \u00b7 " + positions);
                     new LensTable(LensView.of(lens, tableSpec, stretch[0], stretch[1]), texts).print(printer, colour, topDown);
                 }
                 String pageTitle = "logit lens \u00b7 " + example.title() + " \u00b7 " + modelName;
@@ -172,6 +196,11 @@ final class DemoCommand implements Callable<Integer> {
                 PlotCommand.write(svg, SvgPlot.render(pageTitle, figures));
                 printer.println("wrote " + html + " and " + svg);
                 printer.flush();
+                drawn++;
+            }
+            if (drawn == 0) {
+                throw new IllegalStateException("demo: no example fits the model's context of " + model.config().nCtx()
+                        + " tokens (see the notes above)");
             }
         }
         printer.flush();

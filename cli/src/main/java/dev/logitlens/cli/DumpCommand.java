@@ -7,6 +7,7 @@ import dev.logitlens.dump.DumpProgress;
 import dev.logitlens.dump.DumpSettings;
 import dev.logitlens.dump.LensDump;
 import dev.logitlens.io.ParquetWriter;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.table.LensRowsFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,7 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
                         + " folder skips the documents already done."},
         footerHeading = "%nOutput:%n",
         footer = {"OUT/manifest.json: the model, the corpus and the settings; the columns with their units.",
-                "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position): token, next token,"
+                "OUT/part-NNNNN.{jsonl,csv,parquet}: one row per (doc, window, layer, position) (with --sublayers, a"
+                        + " column sublayer after layer: 1 = after the block's attention, 2 = after the block): token, next token,"
                         + " top-k ids, texts, probabilities and logits, log p(next), the ranks of the final top-1, the"
                         + " next and the input token, KL(final || layer), KL(layer 0 || layer) and the entropy (nats).",
                 "Parquet: GZIP pages (--parquet-compression), token texts dictionary-encoded, row groups of up to "
@@ -77,8 +79,12 @@ final class DumpCommand implements Callable<Integer> {
     int topK = 5;
 
     @Option(names = "--layers", paramLabel = "LAYERS",
-            description = "Layers to write: all, or a list such as 0,6,10-12 or last (default: ${DEFAULT-VALUE}).")
+            description = "Layers to write: all, or a list such as 0,6,10-12 or last (default: ${DEFAULT-VALUE});"
+                    + " with --sublayers, both rows of each chosen block.")
     String layers = "all";
+
+    @Mixin
+    RowOptions rowOptions;
 
     @Option(names = "--shard-docs", paramLabel = "N", description = "Documents per shard at most (default: ${DEFAULT-VALUE}).")
     int shardDocuments = 256;
@@ -95,6 +101,11 @@ final class DumpCommand implements Callable<Integer> {
         TopK.requirePositive(spec, topK);
         if (shardDocuments < 1 || shardRows < 1) {
             throw new ParameterException(spec.commandLine(), "--shard-docs and --shard-rows must be at least 1");
+        }
+        Snapshots.Kind rows = rowOptions.kind(spec);
+        if (rows == Snapshots.Kind.DECOMPOSED) {
+            throw new ParameterException(spec.commandLine(), "--decompose: dump writes the layer lens or, with --sublayers,"
+                    + " the sublayer lens; decompose one input with run or plot");
         }
         LensSettings lensSettings = kernelOptions.settings(modelOptions);
         Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
@@ -113,7 +124,7 @@ final class DumpCommand implements Callable<Integer> {
             try {
                 DumpSettings settings = new DumpSettings(TopK.check(spec, topK, model.config().nVocab()), LayerSelection.parse(layers, model.config().nLayer()),
                         corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
-                        formats, shardDocuments, shardRows, parquetCodec, trackOptions.ids(spec, model.config()));
+                        formats, shardDocuments, shardRows, parquetCodec, rows, trackOptions.ids(spec, model.config()));
                 dump = new LensDump(model, modelOptions.model(), corpus, out, settings); // checks the settings against the model
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());

@@ -6,6 +6,7 @@ import dev.logitlens.api.LensModel;
 import dev.logitlens.io.Utf8;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
 import dev.logitlens.model.JsonException;
@@ -76,23 +77,15 @@ final class LensServer implements AutoCloseable {
         LensResult run(int[] tokens, boolean sublayers);
     }
 
-    /** The message when a page asks for sublayers and the engine has none. */
-    static final String SUBLAYERS_UNAVAILABLE = "sublayers are not available in this build of logitlens:"
-            + " the lens reads the residual stream after each whole block only";
-
     /**
      * THE place where the server runs the lens: every request (the page's JSON and the CSV) comes here, with the page's
-     * sublayers switch. This build's engine has no sublayer rows, so {@code sublayers = true} is refused (400).
+     * sublayers switch (rows {@code in, h1.attn, h1, ...}: {@link Snapshots.Kind#SUBLAYERS}).
      */
     static Lens lensOf(LensModel model, LensOptions options) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(options, "options");
-        return (tokens, sublayers) -> {
-            if (sublayers) {
-                throw new RequestException(400, SUBLAYERS_UNAVAILABLE);
-            }
-            return model.run(tokens, options);
-        };
+        return (tokens, sublayers) -> model.run(tokens, -1, options,
+                sublayers ? Snapshots.Kind.SUBLAYERS : Snapshots.Kind.LAYERS);
     }
 
     /** A request refused with {@code status} and a message for the page. */

@@ -1,8 +1,8 @@
 package dev.logitlens.cli;
 
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.view.ColorScale;
 import dev.logitlens.view.LensView;
-import dev.logitlens.view.PlotLayout;
 import dev.logitlens.view.TokenLabels;
 
 import java.io.PrintWriter;
@@ -43,10 +43,10 @@ final class LensTable {
         boolean numbers = view.kind() == LensView.Kind.TRACK || view.kind() == LensView.Kind.CONTRAST;
         for (int i = 0; i <= layers; i++) {
             int layer = topDown ? i : layers - i;
-            out.print(pad(PlotLayout.layerName(layer), LABEL));
+            out.print(pad(view.rowLabel(layer), labelWidth()));
             for (int pos = view.start(); pos < view.end(); pos++) {
                 boolean predictsNext = view.predictsNext(layer, pos);
-                String label = numbers ? view.format(view.value(layer, pos)) : tokenText.apply(view.labelTokenId(layer, pos));
+                String label = numbers ? view.format(view.value(layer, pos)) : view.cellText(layer, pos, tokenText);
                 String text = pad(cellText(predictsNext ? "*" : "", label), CELL);
                 out.print(' ');
                 out.print(colour ? background(view.rgb(layer, pos)) + text + RESET : text);
@@ -58,8 +58,10 @@ final class LensTable {
         } else {
             inputRow(out);
         }
-        out.println("rows: layers (in = embeddings, hN = after block N); columns: positions " + view.start() + "\u2013"
-                + (view.end() - 1) + "; cells: " + (numbers ? "the value the colour shows" : "each layer's top-1 token")
+        Snapshots rows = view.lens().snapshots();
+        out.println("rows: " + (rows.kind() == Snapshots.Kind.LAYERS ? "layers (" + rows.legend() + ")" : rows.legend())
+                + "; columns: positions " + view.start() + "\u2013" + (view.end() - 1) + "; cells: "
+                + (numbers || view.spec().values() ? "each cell's value (" + view.spec().shortName() + ")" : "each layer's top-1 token")
                 + "; * = the true next token");
         out.println("colour: " + view.title() + " (" + view.scaleDescription() + ")" + (colour ? "" : " [colour off]"));
         if (colour) {
@@ -67,8 +69,13 @@ final class LensTable {
         }
     }
 
+    /** The row labels' column: {@value #LABEL} characters, or one more than the longest label ({@code h12.attn}). */
+    private int labelWidth() {
+        return Math.max(LABEL, view.lens().snapshots().longestLabel() + 1);
+    }
+
     private void nextRow(PrintWriter out) {
-        out.print(pad("next", LABEL));
+        out.print(pad("next", labelWidth()));
         for (int pos = view.start(); pos < view.end(); pos++) {
             int next = view.nextTokenId(pos);
             out.print(' ');
@@ -79,7 +86,7 @@ final class LensTable {
 
     private void inputRow(PrintWriter out) {
         int[] tokens = view.lens().tokens();
-        out.print(pad("input", LABEL));
+        out.print(pad("input", labelWidth()));
         for (int pos = view.start(); pos < view.end(); pos++) {
             out.print(' ');
             out.print(pad(cellText("", tokenText.apply(tokens[pos])), CELL));
@@ -90,7 +97,7 @@ final class LensTable {
     /** The colour scale: its first label, {@value #BAR} coloured cells from position 0 to 1, its last label. */
     private void colourBar(PrintWriter out) {
         List<LensView.Tick> ticks = view.ticks();
-        StringBuilder bar = new StringBuilder(pad("scale", LABEL)).append(' ').append(ticks.getFirst().label()).append(' ');
+        StringBuilder bar = new StringBuilder(pad("scale", labelWidth())).append(' ').append(ticks.getFirst().label()).append(' ');
         for (int i = 0; i < BAR; i++) {
             bar.append(background(view.colorScale().rgb((i + 0.5) / BAR))).append(' ');
         }

@@ -5,6 +5,7 @@ import dev.logitlens.api.LensSettings;
 import dev.logitlens.io.AtomicFile;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.tokenizer.TokenTexts;
 import dev.logitlens.view.HtmlPlot;
 import dev.logitlens.view.LensFigure;
@@ -64,6 +65,9 @@ final class PlotCommand implements Callable<Integer> {
     ViewOptions viewOptions;
 
     @Mixin
+    RowOptions rowOptions;
+
+    @Mixin
     TrackOptions trackOptions;
 
     @Option(names = "--position", paramLabel = "N",
@@ -108,17 +112,19 @@ final class PlotCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), (position != null ? "--position" : "--linear")
                     + " is an option of --view track's line plot");
         }
-        List<LensView.Spec> specs = lines ? List.of() : specs(spec, views, viewOptions.compare, viewOptions.klMax);
+        List<LensView.Spec> specs = lines ? List.of() : specs(spec, views, viewOptions.compare, viewOptions.klMax).stream()
+                .map(s -> s.withValues(viewOptions.values)).toList();
         for (LensView.Spec view : specs) {
             trackOptions.requireFor(spec, view.kind());
         }
+        Snapshots.Kind rows = rowOptions.kind(spec);
         LensSettings settings = kernelOptions.settings(modelOptions);
         Path modelPath = modelOptions.modelPath();
         try (LensModel model = LensModel.open(modelPath, settings)) {
             int[] tokens = input.resolve(spec, model.config());
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab()))
-                    .withTrackedTokens(trackOptions.ids(spec, model.config())));
+            LensResult lens = model.run(tokens, -1, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab()))
+                    .withTrackedTokens(trackOptions.ids(spec, model.config())), rows);
             String pageTitle = title != null ? title : "logit lens \u00b7 " + modelOptions.displayName(null);
             if (lines) {
                 int at = position != null ? position : tokens.length - 1;
@@ -140,7 +146,8 @@ final class PlotCommand implements Callable<Integer> {
             write(out, document);
             PrintWriter printer = spec.commandLine().getOut();
             printer.println("wrote " + out + " (" + chosen + ": " + specs.size() + " view" + (specs.size() == 1 ? "" : "s") + ", "
-                    + (lens.nLayers() + 1) + " layers \u00d7 " + (range[1] - range[0]) + " positions)");
+                    + (lens.nLayers() + 1) + (rows == Snapshots.Kind.LAYERS ? " layers" : " rows") + " \u00d7 "
+                    + (range[1] - range[0]) + " positions)");
             printer.flush();
         }
         return 0;

@@ -4,6 +4,7 @@ import dev.logitlens.api.LensModel;
 import dev.logitlens.api.LensSettings;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Json;
 import dev.logitlens.table.LensRows;
 import dev.logitlens.table.LensRowsFormat;
@@ -67,6 +68,9 @@ final class RunCommand implements Callable<Integer> {
     ViewOptions viewOptions;
 
     @Mixin
+    RowOptions rowOptions;
+
+    @Mixin
     TrackOptions trackOptions;
 
     @Mixin
@@ -111,6 +115,7 @@ final class RunCommand implements Callable<Integer> {
         TopK.requirePositive(spec, topK);
         LensView.Spec viewSpec = viewOptions.spec(spec, view);
         trackOptions.requireFor(spec, view);
+        Snapshots.Kind rows = rowOptions.kind(spec);
         Timings phases = newTimings();
         long mark = Timings.start();
         LensSettings settings = kernelOptions.settings(modelOptions);
@@ -121,8 +126,8 @@ final class RunCommand implements Callable<Integer> {
             int[] tokens = input.resolve(spec, model.config());
             phases.stop(Phase.TOKENIZE, mark);
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab()))
-                    .withTrackedTokens(trackOptions.ids(spec, model.config())));
+            LensResult lens = model.run(tokens, -1, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab()))
+                    .withTrackedTokens(trackOptions.ids(spec, model.config())), rows);
             mark = Timings.start();
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();
@@ -166,7 +171,8 @@ final class RunCommand implements Callable<Integer> {
      */
     static void csv(PrintWriter out, LensResult lens, IntFunction<String> text, int from, int to)
             throws java.io.IOException {
-        LensRows rows = new LensRows(lens.topK(), java.util.Arrays.stream(lens.tracked().ids()).boxed().toList(), text);
+        LensRows rows = new LensRows(lens.topK(), text, lens.snapshots().kind(),
+                java.util.Arrays.stream(lens.tracked().ids()).boxed().toList());
         int[] layers = new int[lens.nLayers() + 1];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = l;
@@ -177,9 +183,9 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * JSON: {@code tokens} (the whole input), {@code start} and {@code end} (the positions shown), and
-     * {@code layers[l][i]}: the cell of layer l at position {@code start + i}; with tracked tokens, each cell's
-     * {@code tracked} lists their id, token, prob, logit and rank (and {@code --contrast} is the first two's logit
-     * difference).
+     * {@code layers[l][i]}: the cell of layer l at position {@code start + i}; with {@code --sublayers} or
+     * {@code --decompose}, {@code rows} names each entry of {@code layers} ({@code in, h1.attn, h1, …}); with tracked
+     * tokens, each cell's {@code tracked} lists their id, token, prob, logit and rank.
      */
     private static Map<String, Object> json(LensResult lens, IntFunction<String> text, int from, int to) {
         List<Object> layers = new ArrayList<>();
@@ -234,6 +240,14 @@ final class RunCommand implements Callable<Integer> {
         root.put("end", to);
         root.put("units", "nats");
         root.put("rank", "1 + #{v : z[v] > z[x]}");
+        Snapshots snapshots = lens.snapshots();
+        if (snapshots.kind() != Snapshots.Kind.LAYERS) { // the labels of layers[i]: in, h1.attn, h1, ...
+            List<Object> labels = new ArrayList<>();
+            for (int row = 0; row < snapshots.count(); row++) {
+                labels.add(snapshots.label(row));
+            }
+            root.put("rows", labels);
+        }
         root.put("layers", layers);
         return root;
     }

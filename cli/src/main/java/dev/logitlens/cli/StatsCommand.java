@@ -6,6 +6,7 @@ import dev.logitlens.corpus.Corpus;
 import dev.logitlens.corpus.CorpusException;
 import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Json;
 import dev.logitlens.stats.LayerStatistics;
 import dev.logitlens.stats.LayerSummary;
@@ -53,8 +54,16 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--progress", paramLabel = "WHEN", description = "auto, always or never (default: ${DEFAULT-VALUE}).")
     ProgressLine.Mode progressMode = ProgressLine.Mode.auto;
 
+    @Mixin
+    RowOptions rowOptions;
+
     @Override
     public Integer call() throws Exception {
+        Snapshots.Kind rows = rowOptions.kind(spec);
+        if (rows == Snapshots.Kind.DECOMPOSED) {
+            throw new ParameterException(spec.commandLine(), "--decompose: stats averages the layer lens or, with --sublayers,"
+                    + " the sublayer lens; decompose one input with run or plot");
+        }
         LensSettings settings = kernelOptions.settings(modelOptions);
         Corpus corpus = Corpus.open(corpusOptions.input, corpusOptions.textField);
         PrintWriter out = spec.commandLine().getOut();
@@ -64,12 +73,13 @@ final class StatsCommand implements Callable<Integer> {
             DocumentLens documents;
             try {
                 documents = new DocumentLens(model, corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
-                        LensOptions.defaults().withTopK(1));
+                        LensOptions.defaults().withTopK(1), rows);
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
             TokenTexts texts = TokenTexts.forVocabulary(model.config().nVocab());
-            LayerStatistics statistics = new LayerStatistics(model.config().nLayer());
+            Snapshots snapshots = new Snapshots(rows, model.config().nLayer());
+            LayerStatistics statistics = new LayerStatistics(snapshots);
             Corpus.Summary size = corpus.scan();
             ProgressLine progress = new ProgressLine(err, progressMode);
             long[] done = {0, 0, 0}; // documents, bytes, tokens
@@ -90,23 +100,25 @@ final class StatsCommand implements Callable<Integer> {
                         + " tokens, and no position with a next token to predict: there is nothing to average");
             }
             switch (format) {
-                case table -> printTable(out, summaries, size.documents(), done[2], statistics.predictedBytes(), texts.isGpt2());
-                case csv -> printCsv(out, summaries);
-                case json -> out.println(Json.write(json(summaries, size.documents(), done[2], statistics.predictedBytes())));
+                case table -> printTable(out, summaries, snapshots, size.documents(), done[2], statistics.predictedBytes(), texts.isGpt2());
+                case csv -> printCsv(out, summaries, snapshots);
+                case json -> out.println(Json.write(json(summaries, snapshots, size.documents(), done[2], statistics.predictedBytes())));
             }
             out.flush();
         }
         return 0;
     }
 
-    private static void printTable(PrintWriter out, List<LayerSummary> summaries, int documents, long tokens, long bytes, boolean gpt2) {
+    private static void printTable(PrintWriter out, List<LayerSummary> summaries, Snapshots snapshots, int documents, long tokens,
+                                   long bytes, boolean gpt2) {
         out.printf(Locale.ROOT, "%d documents, %d tokens, %d positions with a next token (%d bytes)%n", documents, tokens,
                 summaries.getFirst().predicted(), bytes);
-        out.printf(Locale.ROOT, "%-6s %12s %10s %14s %12s %11s %13s%n",
+        String label = "%-" + Math.max(6, snapshots.longestLabel()) + "s"; // the rows' labels: in, h1 (h1.attn)
+        out.printf(Locale.ROOT, label + " %12s %10s %14s %12s %11s %13s%n",
                 "layer", "CE nats/tok", "bits/byte", "KL(final) bits", "top1=final", "top1=next", "entropy bits");
         for (LayerSummary s : summaries) {
-            out.printf(Locale.ROOT, "%-6s %12.4f %10.4f %14.4f %12.4f %11.4f %13.4f%n",
-                    s.layer() == 0 ? "in" : "h" + s.layer(), s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(),
+            out.printf(Locale.ROOT, label + " %12.4f %10.4f %14.4f %12.4f %11.4f %13.4f%n",
+                    snapshots.label(s.layer()), s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(),
                     s.top1Agreement(), s.top1Accuracy(), s.entropyBits());
         }
         if (!gpt2) {
@@ -114,20 +126,30 @@ final class StatsCommand implements Callable<Integer> {
         }
     }
 
-    private static void printCsv(PrintWriter out, List<LayerSummary> summaries) {
-        out.print("layer,positions,predicted,ce_nats_per_token,ce_bits_per_byte,kl_final_bits,kl_final_nats,top1_agreement,top1_accuracy,entropy_bits,entropy_nats\r\n");
+    /** CSV; with sublayers, {@code layer} is the row's block and {@code sublayer} follows it (as in a dump). */
+    private static void printCsv(PrintWriter out, List<LayerSummary> summaries, Snapshots snapshots) {
+        boolean sublayers = snapshots.kind() != Snapshots.Kind.LAYERS;
+        out.print("layer," + (sublayers ? "sublayer," : "") + "positions,predicted,ce_nats_per_token,ce_bits_per_byte,kl_final_bits,kl_final_nats,top1_agreement,top1_accuracy,entropy_bits,entropy_nats\r\n");
         for (LayerSummary s : summaries) {
-            out.print(String.format(Locale.ROOT, "%d,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\r\n", s.layer(), s.positions(), s.predicted(),
+            String layer = sublayers ? snapshots.layer(s.layer()) + "," + snapshots.sublayer(s.layer()) : Integer.toString(s.layer());
+            out.print(String.format(Locale.ROOT, "%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s\r\n", layer, s.positions(), s.predicted(),
                     s.crossEntropyNats(), s.bitsPerByte(), s.klToFinalBits(), s.klToFinalNats(), s.top1Agreement(),
                     s.top1Accuracy(), s.entropyBits(), s.entropyNats()));
         }
     }
 
-    private static Map<String, Object> json(List<LayerSummary> summaries, int documents, long tokens, long bytes) {
+    private static Map<String, Object> json(List<LayerSummary> summaries, Snapshots snapshots, int documents, long tokens,
+                                            long bytes) {
         List<Object> layers = new ArrayList<>();
         for (LayerSummary s : summaries) {
             Map<String, Object> layer = new LinkedHashMap<>();
-            layer.put("layer", s.layer());
+            if (snapshots.kind() == Snapshots.Kind.LAYERS) {
+                layer.put("layer", s.layer());
+            } else { // with sublayers: the block, the sublayer code and the label of the row
+                layer.put("layer", snapshots.layer(s.layer()));
+                layer.put("sublayer", snapshots.sublayer(s.layer()));
+                layer.put("label", snapshots.label(s.layer()));
+            }
             layer.put("positions", s.positions());
             layer.put("predicted", s.predicted());
             layer.put("ce_nats_per_token", finite(s.crossEntropyNats()));

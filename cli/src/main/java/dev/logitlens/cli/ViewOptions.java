@@ -23,9 +23,14 @@ final class ViewOptions {
             description = "KL at which the kl view's colour saturates, nats (default: ${DEFAULT-VALUE}, as in the post).")
     double klMax = LensView.DEFAULT_KL_MAX;
 
+    @Option(names = "--values",
+            description = "Print each cell's value (the rank, the KL, the probability or the logit the view colours by)"
+                    + " instead of its top-1 token, as the post's rank and KL figures did; the token stays in the tooltip.")
+    boolean values;
+
     /** The view of {@code kind} with these options; a usage error for a bad cap. */
     LensView.Spec spec(CommandSpec command, LensView.Kind kind) {
-        return viewSpec(command, kind, compare, klMax);
+        return viewSpec(command, kind, compare, klMax).withValues(values);
     }
 
     /** The view of {@code kind}, {@code reference} and {@code klMax}; a usage error for a bad cap. */

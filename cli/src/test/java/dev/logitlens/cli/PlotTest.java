@@ -3,6 +3,7 @@ package dev.logitlens.cli;
 import dev.logitlens.api.LensModel;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.testing.CanonicalWeights;
 import dev.logitlens.testing.Fixtures;
@@ -73,27 +74,50 @@ class PlotTest {
         return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
+    /** The model kind, then the options of the sublayer lens, the decomposition and the values in the cells. */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"gguf", "safetensors", "fixture"})
-    void htmlRenderedByChromiumShowsEveryCellInItsColourWhereTheLayoutSays(String kind) throws Exception {
+    @ValueSource(strings = {"gguf", "safetensors", "fixture", "gguf --sublayers", "safetensors --decompose --values",
+            "fixture --sublayers --values"})
+    void htmlRenderedByChromiumShowsEveryCellInItsColourWhereTheLayoutSays(String kindAndOptions) throws Exception {
+        List<String> words = List.of(kindAndOptions.split(" "));
+        String kind = words.getFirst();
+        List<String> options = words.subList(1, words.size());
+        Snapshots.Kind rows = options.contains("--sublayers") ? Snapshots.Kind.SUBLAYERS
+                : options.contains("--decompose") ? Snapshots.Kind.DECOMPOSED : Snapshots.Kind.LAYERS;
+        boolean values = options.contains("--values");
         Path model = model(kind);
         String tokens = kind.equals("fixture") ? FIXTURE_IDS : IDS;
         int[] ids = ids(tokens);
         int start = 1;
         int end = ids.length - 1;
         Path html = dir.resolve("lens.html");
-        CliTest.Run run = CliTest.cli("plot", "--model", model.toString(), "--tokens", tokens, "--out", html.toString(),
-                "--start", Integer.toString(start), "--end", Integer.toString(end), "--title", "plot test");
+        List<String> args = new ArrayList<>(List.of("plot", "--model", model.toString(), "--tokens", tokens, "--out", html.toString(),
+                "--start", Integer.toString(start), "--end", Integer.toString(end), "--title", "plot test"));
+        args.addAll(options);
+        CliTest.Run run = CliTest.cli(args.toArray(String[]::new));
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("wrote " + html), run.out());
         String page = Files.readString(html);
 
         // the same figure, from our own run of the lens: where the cells are and what colour each must have
         List<LensView.Spec> specs = List.of(LensView.Spec.of(LensView.Kind.LOGIT), LensView.Spec.of(LensView.Kind.PROB),
-                LensView.Spec.of(LensView.Kind.RANK), LensView.Spec.of(LensView.Kind.KL));
+                LensView.Spec.of(LensView.Kind.RANK), LensView.Spec.of(LensView.Kind.KL)).stream()
+                .map(spec -> spec.withValues(values)).toList();
         PlotLayout layout;
         try (LensModel lensModel = LensModel.open(model)) {
-            LensResult lens = lensModel.run(ids, LensOptions.defaults().withTopK(1));
+            LensResult lens = lensModel.run(ids, -1, LensOptions.defaults().withTopK(1), rows);
+            for (int row = 0; row <= lens.nLayers(); row++) {
+                assertTrue(page.contains(">" + lens.snapshots().label(row) + "</div>"), "row label " + lens.snapshots().label(row));
+                if (values) { // the cell of (row, start) shows its rank in the rank view, as text
+                    String rank = Integer.toString(lens.rankOfFinalTop1(row, start));
+                    assertTrue(page.contains("data-view=\"rank-final\" data-layer=\"" + row + "\" data-position=\"" + start + "\""),
+                            "the rank view's cell");
+                    Matcher cell = Pattern.compile("data-view=\"rank-final\" data-layer=\"" + row + "\" data-position=\"" + start
+                            + "\"[^>]*><span>([^<]*)</span>").matcher(page);
+                    assertTrue(cell.find(), "the rank cell of row " + row);
+                    assertEquals(rank, cell.group(1), "the rank cell of row " + row + " shows the rank");
+                }
+            }
             LensFigure figure = new LensFigure("positions " + start + "\u2013" + (end - 1) + " of " + ids.length, lens,
                     TokenTexts.forVocabulary(lensModel.config().nVocab()), start, end, specs, false);
             layout = PlotLayout.of("plot test", List.of(figure));
@@ -146,6 +170,24 @@ class PlotTest {
             }
         }
         assertEquals(4 * (view(layout).nLayers() + 1) * (end - start), checked);
+        assertEquals(rows, view(layout).lens().snapshots().kind());
+        // the outline legend: a white sample cell outlined in the view's outline colour, in every panel but KL's
+        int legends = 0;
+        for (PlotLayout.Panel panel : layout.panels()) {
+            PlotLayout.Box swatch = panel.legendSwatch();
+            if (panel.view().kind() == LensView.Kind.KL) {
+                assertEquals(null, swatch, "the KL view outlines no cell");
+                continue;
+            }
+            Browser.assertColourClose(panel.view().outlineRgb(), image.getRGB((int) (swatch.x() + 1), (int) swatch.centreY()) & 0xffffff,
+                    panel.view().spec().shortName() + " legend's outline");
+            Browser.assertColourClose(0xffffff, image.getRGB((int) swatch.centreX(), (int) swatch.centreY()) & 0xffffff,
+                    panel.view().spec().shortName() + " legend's inside");
+            legends++;
+        }
+        assertEquals(3, legends);
+        assertEquals(3, page.split(Pattern.quote(PlotLayout.OUTLINE_LEGEND.replace("'", "&#39;")), -1).length - 1,
+                "the legend's text, thrice");
         // and a pixel outside every cell is the white page
         PlotLayout.Panel first = layout.panels().getFirst();
         assertEquals(0xffffff, image.getRGB((int) first.gridX() + (int) first.gridWidth() + 8,

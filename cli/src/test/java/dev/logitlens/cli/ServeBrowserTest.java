@@ -56,7 +56,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * of a server running in this JVM on a tiny model with GPT-2's vocabulary, and the test checks what a user would see —
  * every cell in the colour {@link LensView} gives it (read from a screenshot at the cell's place, as {@link PlotTest}
  * reads the HTML plot) in three views switched without reloading, the top-k on hover, a pinned cell, the CSV link (the
- * bytes {@code run --format csv} prints), the message for a text beyond the context and for sublayers, and the page
+ * bytes {@code run --format csv} prints), the message for a text beyond the context, the sublayer rows, and the page
  * still working after a malformed request. Chromium and chromedriver are required: the test fails with what to install
  * when they are missing; {@code -Dlogitlens.skipBrowserTests=true} skips it. Screenshots of the page are left in
  * {@code target/serve-browser-test.png} (a pinned cell and a tooltip), {@code target/serve-browser-error.png} (a text
@@ -197,15 +197,16 @@ class ServeBrowserTest {
         assertEquals(cells, driver.findElements(By.cssSelector("#grid .c")).size());
         saveScreenshot(driver, "serve-browser-error.png");
 
-        // sublayers: refused by this build, with its message on the page
+        // sublayers: the switch runs the lens again with the rows in, h1.attn, h1, ... and back
         text.clear();
         text.sendKeys("short");
+        int shortTokens = model.tokenize("short").length;
         driver.findElement(By.id("sublayers")).click(); // a change of the switch runs the lens again
-        wait.until(d -> error.getText().startsWith("sublayers are not available"));
-        assertEquals(LensServer.SUBLAYERS_UNAVAILABLE, error.getText());
+        wait.until(d -> d.findElements(By.cssSelector("#grid .c")).size() == (2 * CONFIG.nLayer() + 1) * shortTokens);
+        assertTrue(driver.findElement(By.id("grid")).getText().contains("h1.attn"), "the attention rows are labelled");
+        assertFalse(error.isDisplayed());
         driver.findElement(By.id("sublayers")).click();
-        wait.until(d -> !error.isDisplayed());
-        wait.until(d -> d.findElements(By.cssSelector("#grid .c")).size() == (CONFIG.nLayer() + 1) * model.tokenize("short").length);
+        wait.until(d -> d.findElements(By.cssSelector("#grid .c")).size() == (CONFIG.nLayer() + 1) * shortTokens);
 
         // a malformed request is refused (4xx) and the page goes on working
         HttpResponse<String> malformed = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri().resolve("/api/lens"))

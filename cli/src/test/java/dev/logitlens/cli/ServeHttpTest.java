@@ -4,6 +4,7 @@ import dev.logitlens.api.LensModel;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.model.Json;
+import dev.logitlens.testing.CsvReader;
 import dev.logitlens.testing.Fixtures;
 import dev.logitlens.view.ColorScale;
 import dev.logitlens.view.LensView;
@@ -186,8 +187,6 @@ class ServeHttpTest {
         assertError(413, "the input has 12 tokens; the model's context is 11 tokens", post("/api/lens",
                 "{\"tokens\": [0,1,2,0,1,2,0,1,2,0,1,2]}"));
         assertError(413, "larger than 1 MiB", post("/api/lens", "{\"tokens\": [" + "0,".repeat(LensServer.MAX_BODY_BYTES / 2) + "0]}"));
-        assertError(400, "sublayers are not available in this build", post("/api/lens", "{\"tokens\": [0, 1], \"sublayers\": true}"));
-        assertError(400, LensServer.SUBLAYERS_UNAVAILABLE, get("/lens.csv?tokens=0&sublayers=true"));
 
         assertError(405, "method GET is not allowed here; use POST", get("/api/lens"));
         assertError(405, "use GET or HEAD", post("/", "{}"));
@@ -201,9 +200,25 @@ class ServeHttpTest {
         assertTrue(badEscape.startsWith("HTTP/1.1 400"), badEscape);
         assertError(400, "give exactly one of text and tokens", get("/lens.csv"));
         assertError(413, "the model's context is 11 tokens", get("/lens.csv?tokens=0,0,0,0,0,0,0,0,0,0,0,0"));
-        assertEquals(2, calls.get(), "only the two asking for sublayers reached the lens, which refuses them where it runs");
+        assertEquals(0, calls.get(), "no refused request reached the lens");
         assertEquals(0, server.failures());
         assertStillServing();
+    }
+
+    @Test
+    void sublayersAddTheStreamAfterEachAttentionToTheJsonAndTheCsv() throws Exception {
+        HttpResponse<String> json = post("/api/lens", "{\"tokens\": [" + FIXTURE_IDS + "], \"sublayers\": true}");
+        assertEquals(200, json.statusCode(), json.body());
+        int blocks = model.config().nLayer();
+        for (int block = 1; block <= blocks; block++) {
+            assertTrue(json.body().contains("\"name\":\"h" + block + ".attn\""), "row h" + block + ".attn: " + json.body());
+        }
+        HttpResponse<String> csv = get("/lens.csv?tokens=" + FIXTURE_IDS.replace(",", "%2C") + "&sublayers=true");
+        assertEquals(200, csv.statusCode(), csv.body());
+        List<Map<String, String>> rows = CsvReader.rows(csv.body());
+        int positions = FIXTURE_IDS.split(",").length;
+        assertEquals((2 * blocks + 1) * positions, rows.size(), "in, h1.attn, h1, ... at every position");
+        assertTrue(rows.stream().anyMatch(r -> "1".equals(r.get("sublayer"))), "the sublayer column marks the attention rows");
     }
 
     @Test

@@ -8,6 +8,9 @@ import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.lens.LensStatistics;
 import dev.logitlens.lens.LogitLens;
+import dev.logitlens.lens.Snapshots;
+import dev.logitlens.lens.SublayerStreams;
+import dev.logitlens.model.CanonicalTensors;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.ModelFiles;
 import dev.logitlens.model.ModelWeights;
@@ -18,6 +21,7 @@ import dev.logitlens.runtime.NativeSession;
 import dev.logitlens.runtime.NativeLibrary;
 import dev.logitlens.runtime.NativeStatistics;
 import dev.logitlens.runtime.ProjectionPrecision;
+import dev.logitlens.runtime.ResidualMode;
 import dev.logitlens.runtime.ResidualStream;
 import dev.logitlens.time.Timings;
 import dev.logitlens.time.Timings.Phase;
@@ -60,6 +64,7 @@ public final class LensModel implements AutoCloseable {
     private LogitLens nativeLens;               // made on first use, with the ggml projection kernel
     private LogitLens jvmLens;                  // made on first use, with the JVM kernel (packs W_U)
     private JvmProjectionKernel jvmKernel;      // jvmLens's kernel, closed here (the native one closes with the model)
+    private SublayerStreams.FinalNorm finalNorm; // ln_f's weights, read on the first decomposition
     private String lastKernel;
     private boolean closed;
 
@@ -140,7 +145,7 @@ public final class LensModel implements AutoCloseable {
      */
     public synchronized String kernelName() {
         ensureOpen();
-        return lastKernel != null ? lastKernel : describe(lensFor(1));
+        return lastKernel != null ? lastKernel : describe(lensFor(1, model.config().nLayer() + 1));
     }
 
     private String describe(LogitLens lens) {
@@ -151,11 +156,12 @@ public final class LensModel implements AutoCloseable {
     }
 
     /**
-     * The lens for an input of {@code nTokens} positions: the one of the projection kernel {@link KernelChoice} picks,
-     * made with its kernel (timed as W_U preparation) on first use and kept until {@link #close()}.
+     * The lens for an input of {@code nTokens} positions of {@code snapshots} rows each: the one of the projection
+     * kernel {@link KernelChoice} picks, made with its kernel (timed as W_U preparation) on first use and kept until
+     * {@link #close()}.
      */
-    private LogitLens lensFor(int nTokens) {
-        long rows = (long) nTokens * (model.config().nLayer() + 1);
+    private LogitLens lensFor(int nTokens, int snapshots) {
+        long rows = (long) nTokens * snapshots;
         long mark = Timings.start();
         if (settings.kernel().projection(settings.backend(), settings.precision(), rows) == KernelChoice.JVM) {
             if (jvmLens == null) {
@@ -208,15 +214,40 @@ public final class LensModel implements AutoCloseable {
      * The lens of a window of a longer text: {@code following} is the token after the window's last position
      * (its true next token), or −1 when the text ends there.
      */
-    public synchronized LensResult run(int[] tokens, int following, LensOptions options) {
+    public LensResult run(int[] tokens, int following, LensOptions options) {
+        return run(tokens, following, options, Snapshots.Kind.LAYERS);
+    }
+
+    /**
+     * The lens of {@code tokens} over the rows {@code rows} names ({@link Snapshots}): {@code LAYERS} is the plain
+     * lens ({@link #run(int[], int, LensOptions)}); {@code SUBLAYERS} adds the stream after each block's attention
+     * ({@code in, h1.attn, h1, …}); {@code DECOMPOSED} decodes each sublayer's own output through ln_f with the final
+     * stream's normalisation ({@code embed, attn1, mlp1, …, hn}; {@link SublayerStreams#decompose}), with or without
+     * the affine as {@link LensSettings#mode()} says. KL to the final layer and ranks of the final top-1 are always
+     * against the last row (the model's output), KL to the input against the first. {@link LensResult#snapshots()}
+     * names the rows; {@link LensOptions#distributionCells()} index them.
+     *
+     * @param following the token after the window's last position, or −1 when the text ends there
+     */
+    public synchronized LensResult run(int[] tokens, int following, LensOptions options, Snapshots.Kind rows) {
         ensureOpen();
+        int nLayer = model.config().nLayer();
+        Snapshots snapshots = new Snapshots(rows, nLayer);
         try (Arena arena = Arena.ofConfined()) {
             long mark = Timings.start();
-            ResidualStream stream = session.forward(tokens, settings.mode(), false, arena); // [n_layer+1, T, d]
+            ResidualMode mode = rows == Snapshots.Kind.DECOMPOSED ? ResidualMode.RAW : settings.mode();
+            ResidualStream stream = session.forward(tokens, mode, rows != Snapshots.Kind.LAYERS, arena); // [n_layer+1, T, d] (+ mid [n_layer, T, d])
+            int d = stream.width();
+            java.lang.foreign.MemorySegment residual = switch (rows) { // [S, T, d]
+                case LAYERS -> stream.residual();
+                case SUBLAYERS -> SublayerStreams.interleave(stream.residual(), stream.mid(), nLayer, tokens.length, d, arena);
+                case DECOMPOSED -> SublayerStreams.decompose(stream.residual(), stream.mid(), nLayer, tokens.length, d,
+                        finalNorm(), settings.mode() == ResidualMode.NORMALISED, arena);
+            };
             timings.stop(Phase.FORWARD, mark);
-            LogitLens lens = lensFor(tokens.length);
+            LogitLens lens = lensFor(tokens.length, snapshots.count());
             try {
-                LensResult result = lens.run(stream.residual(), stream.nLayers(), stream.nTokens(), tokens, following, options);
+                LensResult result = lens.run(residual, snapshots, stream.nTokens(), tokens, following, options);
                 lastKernel = describe(lens);
                 return result;
             } catch (ArithmeticException e) { // non-finite logits: W_U holds NaN or Inf
@@ -225,6 +256,15 @@ public final class LensModel implements AutoCloseable {
         }
     }
 
+    /** ln_f's gain and bias as floats, read once. */
+    private SublayerStreams.FinalNorm finalNorm() {
+        if (finalNorm == null) {
+            ModelWeights weights = model.weights();
+            finalNorm = SublayerStreams.FinalNorm.of(weights.tensor(CanonicalTensors.OUTPUT_NORM_WEIGHT),
+                    weights.tensor(CanonicalTensors.OUTPUT_NORM_BIAS), model.config().normEps());
+        }
+        return finalNorm;
+    }
 
     /** The lens of {@code text}, tokenised with GPT-2's byte-pair encoding ({@link #tokenize}), with {@link LensOptions#defaults()}. */
     public LensResult run(String text) {
@@ -244,7 +284,7 @@ public final class LensModel implements AutoCloseable {
      */
     public synchronized void project(ResidualStream stream, int first, int positions, java.lang.foreign.MemorySegment out) {
         ensureOpen();
-        lensFor(stream.nTokens()).project(stream.residual(), stream.nLayers(), stream.nTokens(), first, positions, out);
+        lensFor(stream.nTokens(), stream.nLayers() + 1).project(stream.residual(), stream.nLayers(), stream.nTokens(), first, positions, out);
     }
 
     /** The residual stream itself, {@code [n_layer+1, T, d]} in {@code arena} (for probes and dumps). */

@@ -2,6 +2,7 @@ package dev.logitlens.corpus;
 
 import dev.logitlens.api.LensModel;
 import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.tokenizer.Gpt2Tokenizer;
 
@@ -42,6 +43,7 @@ public final class DocumentLens {
     private final int stride;
     private final boolean prependBos;
     private final LensOptions options;
+    private final Snapshots.Kind rows;        // the rows of each window's lens
     private final boolean gpt2Vocabulary;
 
     /**
@@ -52,6 +54,13 @@ public final class DocumentLens {
      * @param options    top-k and blocking of each lens run
      */
     public DocumentLens(LensModel model, int windowSize, int stride, boolean prependBos, LensOptions options) {
+        this(model, windowSize, stride, prependBos, options, Snapshots.Kind.LAYERS);
+    }
+
+    /** Like the layer lens's constructor, with the rows {@code rows} names ({@link LensModel#run(int[], int, LensOptions, Snapshots.Kind)}). */
+    public DocumentLens(LensModel model, int windowSize, int stride, boolean prependBos, LensOptions options,
+                        Snapshots.Kind rows) {
+        this.rows = java.util.Objects.requireNonNull(rows, "rows");
         this.model = model;
         this.gpt2Vocabulary = model.config().nVocab() == Gpt2Tokenizer.VOCAB_SIZE;
         if (windowSize < 1 || windowSize > model.config().nCtx()) {
@@ -153,7 +162,7 @@ public final class DocumentLens {
             int[] windowTokens = Arrays.copyOfRange(buffer, from, from + window.length()); // [length]
             int end = from + window.length();
             int following = end < held ? buffer[end] : -1;
-            handler.accept(window, model.run(windowTokens, following, options));
+            handler.accept(window, model.run(windowTokens, following, options, rows));
             windows++;
             progress.advanced(window.start() + window.length(), source.bytesRead());
         }

@@ -1,6 +1,7 @@
 package dev.logitlens.dump;
 
 import dev.logitlens.io.ParquetWriter;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.table.LensRowsFormat;
 
 import java.util.Arrays;
@@ -20,17 +21,27 @@ import java.util.Objects;
  * @param shardRows      ... or once it holds this many rows, whichever comes first
  * @param parquetCodec   the compression of the Parquet files; not in the manifest, as it changes no value: a
  *                       resumed dump may use another
+ * @param rows           {@link Snapshots.Kind#LAYERS}, or {@link Snapshots.Kind#SUBLAYERS} for the stream after each
+ *                       block's attention too (both rows of every layer in {@code layers}; the column {@code sublayer}
+ *                       tells them apart; recorded in the manifest as {@code settings.sublayers}, so that a folder never
+ *                       mixes the two)
  * @param trackedTokens  token ids whose probability, logit and rank every row holds ({@code track<i>_*} columns); in the
  *                       manifest when not empty
  */
 public record DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
                            List<LensRowsFormat> formats, int shardDocuments, int shardRows,
-                           ParquetWriter.Codec parquetCodec, List<Integer> trackedTokens) {
+                           ParquetWriter.Codec parquetCodec, Snapshots.Kind rows, List<Integer> trackedTokens) {
 
-    /** Settings that track no token. */
+    /** The settings of a dump of the layer lens that tracks no token. */
+    public DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
+                        List<LensRowsFormat> formats, int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec) {
+        this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, Snapshots.Kind.LAYERS);
+    }
+
+    /** The settings of a dump of {@code rows} that tracks no token. */
     public DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos, List<LensRowsFormat> formats,
-                        int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec) {
-        this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, List.of());
+                        int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec, Snapshots.Kind rows) {
+        this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, rows, List.of());
     }
 
     public DumpSettings {
@@ -60,6 +71,9 @@ public record DumpSettings(int topK, int[] layers, int window, int stride, boole
             throw new IllegalArgumentException("shards hold at least one document and one row");
         }
         Objects.requireNonNull(parquetCodec, "parquetCodec");
+        if (rows == Snapshots.Kind.DECOMPOSED || rows == null) {
+            throw new IllegalArgumentException("a dump writes the layer or the sublayer lens, not " + rows);
+        }
         trackedTokens = List.copyOf(trackedTokens);
     }
 

@@ -7,6 +7,7 @@ import dev.logitlens.corpus.DocumentLens;
 import dev.logitlens.io.AtomicFile;
 import dev.logitlens.io.CrashPoint;
 import dev.logitlens.lens.LensOptions;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
 import dev.logitlens.model.JsonException;
@@ -86,6 +87,7 @@ public final class LensDump {
     private final Path folder;
     private final DumpSettings settings;
     private final TokenTexts texts;
+    private final int[] rowsWritten;   // the lens rows of the chosen layers (both rows of a block with sublayers)
     private volatile boolean stopRequested;
 
     /**
@@ -104,6 +106,7 @@ public final class LensDump {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.texts = TokenTexts.forVocabulary(model.config().nVocab());
         validateSettings();
+        this.rowsWritten = new Snapshots(settings.rows(), model.config().nLayer()).rowsOfLayers(settings.layers());
     }
 
     /**
@@ -130,7 +133,7 @@ public final class LensDump {
 
     private Summary dump(DumpProgress progress, Corpus.Summary size, BitSet done, Shard shard) throws IOException {
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
-                LensOptions.defaults().withTopK(settings.topK()).withTrackedTokens(settings.trackedTokens()));
+                LensOptions.defaults().withTopK(settings.topK()).withTrackedTokens(settings.trackedTokens()), settings.rows());
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
@@ -321,6 +324,9 @@ public final class LensDump {
         settingsEntry.put("formats", settings.formats().stream().map(f -> f.name().toLowerCase()).toList());
         settingsEntry.put("shard_documents", settings.shardDocuments());
         settingsEntry.put("shard_rows", settings.shardRows());
+        if (settings.rows() == Snapshots.Kind.SUBLAYERS) { // absent for the layer lens: its manifests stay as they were
+            settingsEntry.put("sublayers", true);
+        }
         if (!settings.trackedTokens().isEmpty()) { // absent when none, so that earlier dumps' manifests still match
             settingsEntry.put("tracked_tokens", settings.trackedTokens());
         }
@@ -329,7 +335,7 @@ public final class LensDump {
         root.put("model", modelEntry);
         root.put("corpus", corpusEntry);
         root.put("settings", settingsEntry);
-        root.put("columns", LensRows.columns(settings.topK(), settings.trackedTokens(), texts).stream().map(c -> {
+        root.put("columns", LensRows.columns(settings.topK(), settings.rows(), settings.trackedTokens(), texts).stream().map(c -> {
             Map<String, Object> column = new LinkedHashMap<>(); // not Map.of: its order changes from run to run
             column.put("name", c.name());
             column.put("type", c.type().name().toLowerCase());
@@ -480,14 +486,14 @@ public final class LensDump {
         int rowsBefore = shard.rows.size();
         DocumentLens.Summary ran = lens.run(document, (window, result) ->
                 shard.rows.add(result, document.index(), window.index(), window.start(), window.emitFrom(), window.length(),
-                        settings.layers()), progress);
+                        rowsWritten), progress);
         shard.addDocument(document, ran.tokens(), ran.windows(), shard.rows.size() - rowsBefore);
         return ran.tokens();
     }
 
     /** The rows and document list of the shard being filled. */
     private final class Shard {
-        final LensRows rows = new LensRows(settings.topK(), settings.trackedTokens(), texts);
+        final LensRows rows = new LensRows(settings.topK(), texts, settings.rows(), settings.trackedTokens());
         final StringBuilder documentsList = new StringBuilder();
         final String manifestSha256;
         int number;

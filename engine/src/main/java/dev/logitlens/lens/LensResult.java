@@ -11,7 +11,10 @@ import java.util.function.IntFunction;
 /**
  * The statistics of every (layer, position) cell of one lens run, with the input it ran on. Layers are 0
  * (embeddings) to {@link #nLayers()} (the final block, whose distribution is the model's output); positions 0 to
- * {@link #nTokens()} − 1.
+ * {@link #nTokens()} − 1. The rows may also be those of the sublayer lens or of the decomposition
+ * ({@link #snapshots()}: {@code in, h1.attn, h1, …} or {@code embed, attn1, mlp1, …, hN}); every accessor's
+ * {@code layer} is then a row, 0 to {@link #nLayers()}, the first still the reference of "KL to the input" and the
+ * last that of "KL to the final layer".
  *
  * <p><b>Input.</b> The result carries the token ids it ran on ({@link #tokens()}), the token after them
  * ({@link #following()}, −1 when none) and the model's token texts ({@link #tokenText}). The true next token of a
@@ -34,24 +37,26 @@ public final class LensResult {
     /** Tokens shown by {@link #toString()} before it abbreviates. */
     private static final int SHOWN_TOKENS = 12;
 
-    private final int nLayers;
+    private final Snapshots snapshots;              // what the rows are
+    private final int nLayers;                      // the last row: snapshots.last()
     private final int nTokens;
     private final int topK;
     private final int vocabSize;
     private final int[] tokens;                     // [T] the input token ids
     private final int following;                    // the token after the last position, or -1
     private final IntFunction<String> tokenTexts;   // token id -> its text
-    final int[] topIds;          // [n_layer + 1, T, k]
-    final float[] topLogits;     // [n_layer + 1, T, k]
-    final float[] topProbs;      // [n_layer + 1, T, k]
-    final int[] rankFinalTop1;   // [n_layer + 1, T]
-    final int[] rankNext;        // [n_layer + 1, T]; -1 where there is no next token
-    final int[] rankInput;       // [n_layer + 1, T]
-    final double[] klFinal;      // [n_layer + 1, T] nats
-    final double[] klInput;      // [n_layer + 1, T] nats
-    final double[] entropy;      // [n_layer + 1, T] nats
-    final double[] logSumExp;    // [n_layer + 1, T]
-    final double[] logProbNext;  // [n_layer + 1, T] nats; NaN where there is no next token
+    // S = snapshots.count() rows: n_layer + 1 for the layer lens, 2·n_layer + 1 with sublayers, 2·n_layer + 2 decomposed
+    final int[] topIds;          // [S, T, k]
+    final float[] topLogits;     // [S, T, k]
+    final float[] topProbs;      // [S, T, k]
+    final int[] rankFinalTop1;   // [S, T]
+    final int[] rankNext;        // [S, T]; -1 where there is no next token
+    final int[] rankInput;       // [S, T]
+    final double[] klFinal;      // [S, T] nats
+    final double[] klInput;      // [S, T] nats
+    final double[] entropy;      // [S, T] nats
+    final double[] logSumExp;    // [S, T]
+    final double[] logProbNext;  // [S, T] nats; NaN where there is no next token
     private final List<LensCell> cells;
     private final Map<LensCell, Integer> cellIndex;
     final float[][] cellLogits;  // [cells][V]
@@ -64,9 +69,10 @@ public final class LensResult {
      * @param following  the token after the last position, or −1 when none
      * @param tokenTexts a token id's text
      */
-    LensResult(int nLayers, int[] tokens, int following, int topK, int vocabSize, List<LensCell> cells,
+    LensResult(Snapshots snapshots, int[] tokens, int following, int topK, int vocabSize, List<LensCell> cells,
                IntFunction<String> tokenTexts) {
-        this.nLayers = nLayers;
+        this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
+        this.nLayers = snapshots.last();
         this.nTokens = tokens.length;
         this.topK = topK;
         this.vocabSize = vocabSize;
@@ -113,7 +119,7 @@ public final class LensResult {
                 kept.add(new LensCell(cell.layer(), cell.position() - start));
             }
         }
-        LensResult slice = new LensResult(nLayers, Arrays.copyOfRange(tokens, start, end),
+        LensResult slice = new LensResult(snapshots, Arrays.copyOfRange(tokens, start, end),
                 end < nTokens ? tokens[end] : following, topK, vocabSize, kept, tokenTexts);
         int width = end - start;
         for (int layer = 0; layer <= nLayers; layer++) {
@@ -149,9 +155,18 @@ public final class LensResult {
         return (float) Math.exp(logit - logSumExp);
     }
 
-    /** n_layer: the number of blocks; layers run from 0 to this, inclusive. */
+    /**
+     * The index of the last row: rows (the "layers" of every accessor) run from 0 to this, inclusive. For the layer
+     * lens it is n_layer, the number of blocks; for the sublayer lens and the decomposition it is
+     * {@link Snapshots#last()} (2·n_layer, 2·n_layer + 1), and {@link #snapshots()} names each row.
+     */
     public int nLayers() {
         return nLayers;
+    }
+
+    /** What the rows are: their labels, and the block each belongs to ({@link Snapshots#layers} for the plain lens). */
+    public Snapshots snapshots() {
+        return snapshots;
     }
 
     /** T: the number of positions. */
@@ -347,7 +362,12 @@ public final class LensResult {
     @Override
     public String toString() {
         int[] finalTop = topTokenIds(nLayers);
-        return "LensResult[" + (nLayers + 1) + " layers (0 = embeddings) × " + nTokens + " positions, top-" + topK
+        String rows = switch (snapshots.kind()) {
+            case LAYERS -> (nLayers + 1) + " layers (0 = embeddings)";
+            case SUBLAYERS -> (nLayers + 1) + " rows (" + snapshots.legend() + ")";
+            case DECOMPOSED -> (nLayers + 1) + " rows (decomposed: " + snapshots.legend() + ")";
+        };
+        return "LensResult[" + rows + " × " + nTokens + " positions, top-" + topK
                 + " of " + vocabSize + " tokens"
                 + (following >= 0 ? ", following " + quoted(tokenText(following)) : "") + "]"
                 + "\n  tokens:      " + texts(tokens)

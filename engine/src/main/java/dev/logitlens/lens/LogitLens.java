@@ -130,8 +130,24 @@ public final class LogitLens implements AutoCloseable {
      * with {@code following}, the token that comes after the window's last position, as that position's true next
      * token (−1 when the text ends there, as in the plain run).
      */
-    public synchronized LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
-                                       LensOptions options) {
+    public LensResult run(MemorySegment residual, int nLayers, int nTokens, int[] tokens, int following,
+                          LensOptions options) {
+        if (nLayers < 0) {
+            throw new IllegalArgumentException("nLayers must be non-negative, not " + nLayers);
+        }
+        return run(residual, Snapshots.layers(nLayers), nTokens, tokens, following, options);
+    }
+
+    /**
+     * Runs the lens over any rows of the residual stream: {@code residual} holds {@code snapshots.count()} rows per
+     * position ({@code [S, nTokens, d]}), the first the reference of "KL to the input", the last that of "KL to the
+     * final layer" and "rank of the final top-1"; the result's rows are named by {@code snapshots}. The layer lens is
+     * {@link Snapshots#layers}; {@link SublayerStreams} makes the rows of the others.
+     */
+    public synchronized LensResult run(MemorySegment residual, Snapshots snapshots, int nTokens, int[] tokens,
+                                       int following, LensOptions options) {
+        Objects.requireNonNull(snapshots, "snapshots");
+        int nLayers = snapshots.last(); // the last row
         if (closed) {
             throw new IllegalStateException("the lens is closed");
         }
@@ -141,27 +157,27 @@ public final class LogitLens implements AutoCloseable {
                     + kernel.vocabSize() + ") (or -1 for none)");
         }
         int vocab = kernel.vocabSize();
-        int snapshots = nLayers + 1;
+        int rowsPerPosition = snapshots.count(); // S
         int positionsPerBlock = Math.min(options.positionsPerBlock(), nTokens);
         int threads = Math.min(workers.threads(), positionsPerBlock);
         int topK = options.topKFor(vocab);
-        LensResult result = new LensResult(nLayers, tokens, following, topK, vocab, options.distributionCells(),
+        LensResult result = new LensResult(snapshots, tokens, following, topK, vocab, options.distributionCells(),
                 tokenTexts);
-        ensureRows((long) positionsPerBlock * snapshots);
+        ensureRows((long) positionsPerBlock * rowsPerPosition);
         TrackedTokens tracked = options.trackedTokens().isEmpty() ? TrackedTokens.none()
-                : new TrackedTokens(options.trackedTokens().stream().mapToInt(Integer::intValue).toArray(), snapshots, nTokens);
+                : new TrackedTokens(options.trackedTokens().stream().mapToInt(Integer::intValue).toArray(), rowsPerPosition, nTokens);
         result.tracked = tracked;
         BlockSummary summary = statistics != null
-                ? new CellSummary(positionsPerBlock, snapshots, topK)
+                ? new CellSummary(positionsPerBlock, rowsPerPosition, topK)
                 : new JvmSummary(threads, vocab, topK);
-        GraphSummary graphSummary = graph != null ? new GraphSummary(positionsPerBlock, snapshots, topK) : null;
+        GraphSummary graphSummary = graph != null ? new GraphSummary(positionsPerBlock, rowsPerPosition, topK) : null;
         for (int first = 0; first < nTokens; first += positionsPerBlock) {
             int positions = Math.min(positionsPerBlock, nTokens - first);
-            gather(residual, nTokens, snapshots, first, positions);
+            gather(residual, nTokens, rowsPerPosition, first, positions);
             long mark = Timings.start();
             if (graph != null && !needsLogits(result, first, positions)) {
                 try {
-                    graphSummary.summarise(rows, first, positions, snapshots, result);
+                    graphSummary.summarise(rows, first, positions, rowsPerPosition, result);
                     timings.stop(Phase.PROJECTION, mark);
                     continue;
                 } catch (UnsupportedOperationException e) { // the backend lacks an operation: the usual way from now on
@@ -169,11 +185,11 @@ public final class LogitLens implements AutoCloseable {
                 }
             }
             ensureLogits();
-            kernel.project(rows, positions * snapshots, logits);
+            kernel.project(rows, positions * rowsPerPosition, logits);
             mark = timings.stop(Phase.PROJECTION, mark);
-            summary.summarise(workers, logits, first, positions, snapshots, result);
-            track(tracked, logits, first, positions, snapshots, result);
-            copyDistributions(logits, first, positions, snapshots, result);
+            summary.summarise(workers, logits, first, positions, rowsPerPosition, result);
+            track(tracked, logits, first, positions, rowsPerPosition, result);
+            copyDistributions(logits, first, positions, rowsPerPosition, result);
             timings.stop(Phase.STATISTICS, mark);
         }
         requireFiniteLogits(result);
@@ -230,7 +246,10 @@ public final class LogitLens implements AutoCloseable {
         int nTokens = result.nTokens();
         for (int cell = 0; cell < result.logSumExp.length; cell++) { // [n_layer + 1, T]
             if (!Double.isFinite(result.logSumExp[cell])) {
-                throw new ArithmeticException("the logits at layer " + cell / nTokens + " (0 = the embeddings), position "
+                int row = cell / nTokens;
+                String where = result.snapshots().kind() == Snapshots.Kind.LAYERS
+                        ? "layer " + row + " (0 = the embeddings)" : "row " + result.snapshots().label(row);
+                throw new ArithmeticException("the logits at " + where + ", position "
                         + cell % nTokens + " are not all finite (their log-sum-exp is " + result.logSumExp[cell]
                         + "): the unembedding W_U holds NaN or Inf");
             }

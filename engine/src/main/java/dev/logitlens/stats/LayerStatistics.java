@@ -1,6 +1,7 @@
 package dev.logitlens.stats;
 
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.function.IntUnaryOperator;
  */
 public final class LayerStatistics {
 
-    private final int layers;              // n_layer + 1
+    private final Snapshots snapshots;     // what the rows are
+    private final int layers;              // S = snapshots.count() rows (n_layer + 1 for the layer lens); arrays below: [S]
     private final long[] positions;        // [n_layer + 1]
     private final long[] predicted;        // [n_layer + 1]
     private final double[] crossEntropy;   // [n_layer + 1] Σ −log p(next), nats
@@ -24,10 +26,13 @@ public final class LayerStatistics {
 
     /** @param nLayers n_layer: statistics are kept for layers 0..n_layer */
     public LayerStatistics(int nLayers) {
-        if (nLayers < 0) {
-            throw new IllegalArgumentException("nLayers must be non-negative, not " + nLayers);
-        }
-        this.layers = nLayers + 1;
+        this(Snapshots.layers(nLayers));
+    }
+
+    /** Statistics of every row of {@code snapshots} (e.g. {@link Snapshots#sublayers}); a summary's layer is its row. */
+    public LayerStatistics(Snapshots snapshots) {
+        this.snapshots = java.util.Objects.requireNonNull(snapshots, "snapshots");
+        this.layers = snapshots.count();
         this.positions = new long[layers];
         this.predicted = new long[layers];
         this.crossEntropy = new double[layers];
@@ -45,7 +50,7 @@ public final class LayerStatistics {
      * @param byteLength how many bytes a token stands for (its UTF-8 bytes)
      */
     public void add(LensResult lens, int from, int to, IntUnaryOperator byteLength) {
-        if (lens.nLayers() + 1 != layers) {
+        if (!lens.snapshots().equals(snapshots)) {
             throw new IllegalArgumentException("the lens has " + (lens.nLayers() + 1) + " layers, the statistics " + layers);
         }
         int last = layers - 1;
@@ -72,6 +77,11 @@ public final class LayerStatistics {
                 }
             }
         }
+    }
+
+    /** What the rows are. */
+    public Snapshots snapshots() {
+        return snapshots;
     }
 
     /** Bytes of the predicted tokens so far. */

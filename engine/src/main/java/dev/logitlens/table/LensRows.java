@@ -1,6 +1,7 @@
 package dev.logitlens.table;
 
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.lens.TrackedTokens;
 import dev.logitlens.model.Json;
 
@@ -17,14 +18,15 @@ import java.util.function.IntFunction;
  *
  * <p>Columns, in order: {@code doc, window, layer, position, context, token_id, token, next_id}, then for
  * j = 1..k {@code topj_id, topj_token, topj_prob, topj_logit}, then {@code logprob_next, rank_final_top1,
- * rank_next, rank_input, kl_final, kl_input, entropy}, then for each tracked token i = 1..n ({@code LensOptions.trackedTokens})
+ * rank_next, rank_input, kl_final, kl_input, entropy}, then per tracked token i = 1..n ({@code LensOptions.trackedTokens})
  * {@code tracki_id, tracki_prob, tracki_logit, tracki_rank}. Divergences, entropies and log-probabilities are in
  * nats; ranks count from 1 with ties in the token's favour ({@code 1 + #{v : z[v] > z[x]}}).
  */
 public final class LensRows {
 
     private final int topK;
-    private final int[] tracked;          // [n] the tracked token ids, in the lens's order
+    private final boolean withSublayer;      // the column "sublayer" after "layer" (sublayer lens, decomposition)
+    private final int[] tracked;             // [n] the tracked token ids, in the lens's order
     private final IntFunction<String> tokenText;
     private final List<TableColumn> columns;
     private int size;
@@ -34,6 +36,7 @@ public final class LensRows {
     private int[] doc;
     private int[] window;
     private int[] layer;
+    private int[] sublayer;
     private int[] position;
     private int[] context;
     private int[] tokenId;
@@ -61,15 +64,23 @@ public final class LensRows {
      * @param tokenText a token id's text (GPT-2's byte-level BPE), or the id itself for other vocabularies
      */
     public LensRows(int topK, IntFunction<String> tokenText) {
-        this(topK, List.of(), tokenText);
+        this(topK, tokenText, Snapshots.Kind.LAYERS);
     }
 
     /**
-     * @param topK      top tokens per row, ≥ 1 (at most the lens results' own top-k)
-     * @param tracked   the tracked token ids, which every lens result added must track in this order
-     * @param tokenText a token id's text
+     * A table of the rows {@code rows} names: for the layer lens the columns of {@link #columns(int)}; for the
+     * sublayer lens and the decomposition those of {@link #columns(int, Snapshots.Kind)}, with {@code sublayer}.
      */
-    public LensRows(int topK, List<Integer> tracked, IntFunction<String> tokenText) {
+    public LensRows(int topK, IntFunction<String> tokenText, Snapshots.Kind rows) {
+        this(topK, tokenText, rows, List.of());
+    }
+
+    /**
+     * A table of {@code rows} that also holds the tracked tokens {@code tracked} (four columns each after
+     * {@code entropy}: {@code tracki_id, tracki_prob, tracki_logit, tracki_rank}); every lens result added must track
+     * them, in this order.
+     */
+    public LensRows(int topK, IntFunction<String> tokenText, Snapshots.Kind rows, List<Integer> tracked) {
         this.tracked = tracked.stream().mapToInt(Integer::intValue).toArray();
         this.trackProb = new float[this.tracked.length][];
         this.trackLogit = new float[this.tracked.length][];
@@ -79,8 +90,9 @@ public final class LensRows {
             throw new IllegalArgumentException("topK must be at least 1, not " + topK);
         }
         this.topK = topK;
+        this.withSublayer = rows != Snapshots.Kind.LAYERS;
         this.tokenText = Objects.requireNonNull(tokenText, "tokenText");
-        this.columns = columns(topK, tracked, tokenText);
+        this.columns = columns(topK, rows, tracked, tokenText);
         this.topId = new int[topK][];
         this.topToken = new String[topK][];
         this.topProb = new float[topK][];
@@ -97,15 +109,33 @@ public final class LensRows {
 
     /** The columns of a table with {@code topK} top tokens per row. */
     public static List<TableColumn> columns(int topK) {
-        return columns(topK, List.of(), Integer::toString);
+        return columns(topK, Snapshots.Kind.LAYERS);
     }
 
-    /** The columns of a table with {@code topK} top tokens per row and the tracked tokens {@code tracked}. */
-    public static List<TableColumn> columns(int topK, List<Integer> tracked, IntFunction<String> tokenText) {
+    /**
+     * The columns of a table of {@code rows}: for the sublayer lens and the decomposition, {@code sublayer} follows
+     * {@code layer} (then the block a row belongs to): {@link Snapshots#sublayer} (1 = the row stands after, or is the
+     * output of, block {@code layer}'s attention; 2 = its MLP; 0 = the embeddings, or the decomposition's final row).
+     */
+    public static List<TableColumn> columns(int topK, Snapshots.Kind rows) {
+        return columns(topK, rows, List.of(), Integer::toString);
+    }
+
+    /** The columns of a table of {@code rows} with the tracked tokens {@code tracked} (their texts by {@code tokenText}). */
+    public static List<TableColumn> columns(int topK, Snapshots.Kind rows, List<Integer> tracked, IntFunction<String> tokenText) {
         List<TableColumn> list = new ArrayList<>();
         list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0", INDEX));
         list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0", INDEX));
-        list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l", "layer (0 = embeddings)"));
+        if (rows == Snapshots.Kind.LAYERS) {
+            list.add(new TableColumn("layer", ColumnType.INT32, false, "0 = embeddings, l = after block l", "layer (0 = embeddings)"));
+        } else {
+            list.add(new TableColumn("layer", ColumnType.INT32, false, "the block of the row: 0 = embeddings, l = block l",
+                    "layer (0 = embeddings)"));
+            list.add(new TableColumn("sublayer", ColumnType.INT32, false, rows == Snapshots.Kind.SUBLAYERS
+                    ? "1 = after block layer's attention, 2 = after its MLP (the block's output), 0 = the embeddings"
+                    : "1 = block layer's attention output, 2 = its MLP output, 0 = the embeddings or the final layer",
+                    "sublayer (0 none, 1 attention, 2 MLP)"));
+        }
         list.add(new TableColumn("position", ColumnType.INT32, false, "token position in the document, from 0", INDEX));
         list.add(new TableColumn("context", ColumnType.INT32, false, "tokens the model saw at this position (its window position + 1)", "tokens"));
         list.add(new TableColumn("token_id", ColumnType.INT32, false, "the input token at this position", TOKEN_ID));
@@ -157,6 +187,11 @@ public final class LensRows {
         return columns;
     }
 
+    /** The index of the first top-k column ({@code top1_id}): 8, or 9 with the column {@code sublayer}. */
+    public int topStart() {
+        return withSublayer ? 9 : 8;
+    }
+
     /** Rows held. */
     public int size() {
         return size;
@@ -178,7 +213,8 @@ public final class LensRows {
      * @param windowStart    the document position of the window's first token
      * @param from           first window position to write
      * @param to             one past the last window position to write
-     * @param layers         layers to write, each in [0, n_layer]
+     * @param layers         rows to write, each in [0, {@link LensResult#nLayers()}]; the columns {@code layer} (and
+     *                       {@code sublayer}) are named by {@link LensResult#snapshots()}
      */
     public void add(LensResult lens, int docIndex, int windowIndex, int windowStart, int from, int to, int[] layers) {
         Objects.checkFromToIndex(from, to, lens.nTokens());
@@ -187,6 +223,11 @@ public final class LensRows {
         }
         for (int l : layers) {
             Objects.checkIndex(l, lens.nLayers() + 1);
+        }
+        Snapshots snapshots = lens.snapshots();
+        if (withSublayer == (snapshots.kind() == Snapshots.Kind.LAYERS)) {
+            throw new IllegalArgumentException("a table of " + (withSublayer ? "sublayer" : "layer") + " rows cannot hold a "
+                    + snapshots.kind() + " lens");
         }
         TrackedTokens t = lens.tracked();
         if (!Arrays.equals(t.ids(), tracked)) {
@@ -201,7 +242,8 @@ public final class LensRows {
                 int r = size++;
                 doc[r] = docIndex;
                 window[r] = windowIndex;
-                layer[r] = l;
+                layer[r] = snapshots.layer(l);
+                sublayer[r] = withSublayer ? snapshots.sublayer(l) : 0;
                 position[r] = windowStart + pos;
                 context[r] = pos + 1;
                 tokenId[r] = input;
@@ -239,6 +281,14 @@ public final class LensRows {
      */
     public Object values(int index) {
         Objects.checkIndex(index, columns.size());
+        if (withSublayer) {
+            if (index == 3) {
+                return sublayer;
+            }
+            if (index > 3) {
+                index--; // the columns of a layer table from here on
+            }
+        }
         int fixed = 8;
         if (index < fixed) {
             return switch (index) {
@@ -263,7 +313,7 @@ public final class LensRows {
             };
         }
         int tail = top - 4 * topK;
-        if (tail >= 7) {
+        if (tail >= 7) { // the tracked tokens, four columns each
             int i = (tail - 7) / 4;
             return switch ((tail - 7) % 4) {
                 case 0 -> trackId[i];
@@ -305,6 +355,7 @@ public final class LensRows {
         doc = grow(doc, n);
         window = grow(window, n);
         layer = grow(layer, n);
+        sublayer = grow(sublayer, n);
         position = grow(position, n);
         context = grow(context, n);
         tokenId = grow(tokenId, n);

@@ -162,7 +162,7 @@ public enum LensRowsFormat {
     static String jsonLine(LensRows rows, int r) {
         StringBuilder line = new StringBuilder(512).append('{');
         List<TableColumn> columns = rows.columns();
-        int topStart = 8;
+        int topStart = rows.topStart();
         int topEnd = topStart + 4 * rows.topK();
         for (int c = 0; c < columns.size(); c++) {
             if (c == topStart) {
@@ -248,12 +248,14 @@ public enum LensRowsFormat {
             }
             int n = rows.size();
             int k = rows.topK();
-            String[] ints = {"doc", "window", "layer", "position", "context", "token_id"};
-            for (int c = 0; c < ints.length; c++) {
-                NpyWriter.write(partial.resolve(ints[c] + ".npy"), "<i4", ints((int[]) rows.values(c), n, null, 0), n);
+            int topStart = rows.topStart();
+            for (int c = 0; c < topStart; c++) { // doc, window, layer, (sublayer,) position, context, token_id, next_id
+                TableColumn column = rows.columns().get(c);
+                if (column.type() == ColumnType.INT32) { // not the token's text
+                    NpyWriter.write(partial.resolve(column.name() + ".npy"), "<i4",
+                            ints((int[]) rows.values(c), n, rows.nulls(c), column.nullable() ? -1 : 0), n);
+                }
             }
-            NpyWriter.write(partial.resolve("next_id.npy"), "<i4", ints((int[]) rows.values(7), n, rows.nulls(7), -1), n);
-            int topStart = 8;
             int tail = topStart + 4 * k;
             ByteBuffer ids = buffer((long) n * k * 4);
             ByteBuffer probs = buffer((long) n * k * 4);

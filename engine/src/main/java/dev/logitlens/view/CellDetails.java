@@ -1,6 +1,7 @@
 package dev.logitlens.view;
 
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,13 +16,15 @@ record CellDetails(String heading, String context, List<Entry> top, String ranks
 
     static CellDetails of(LensFigure figure, LensView view, int layer, int pos) {
         LensResult lens = view.lens();
-        String heading = PlotLayout.layerName(layer) + " (layer " + layer + "), position " + pos;
+        String heading = lens.snapshots().kind() == Snapshots.Kind.LAYERS
+                ? PlotLayout.layerName(layer) + " (layer " + layer + "), position " + pos
+                : view.rowLabel(layer) + ", position " + pos;
         int next = view.nextTokenId(pos);
         String context = "input " + figure.inputLabel(pos) + " \u2192 next " + (next < 0 ? "(end of text)" : figure.label(next));
         List<Entry> top = new ArrayList<>();
         for (int j = 0; j < lens.topK(); j++) {
             top.add(new Entry(j + 1, figure.label(lens.topTokenId(layer, pos, j)),
-                    String.format(Locale.ROOT, "%.4f", lens.topProb(layer, pos, j)),
+                    LensView.formatProbability(lens.topProb(layer, pos, j), 4),
                     String.format(Locale.ROOT, "%.2f", lens.topLogit(layer, pos, j))));
         }
         int rankNext = lens.rankOfNextToken(layer, pos);

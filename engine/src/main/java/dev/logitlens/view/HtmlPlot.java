@@ -91,6 +91,16 @@ public final class HtmlPlot {
             box(html, "tick", bar.x() + tick.position() * bar.width() - 30, bar.y() + bar.height() + 3, "", tick.label());
         }
 
+        PlotLayout.Box swatch = panel.legendSwatch();
+        if (swatch != null) {
+            html.append("<div class=\"legend\" style=\"left:").append(num(swatch.x())).append("px;top:").append(num(swatch.y()))
+                    .append("px;width:").append(num(swatch.width())).append("px;height:").append(num(swatch.height()))
+                    .append("px;background:#ffffff;box-shadow:inset 0 0 0 3px ").append(ColorScale.toHex(view.outlineRgb()))
+                    .append("\"></div>\n");
+            box(html, "tick", swatch.x() + swatch.width() + 6, swatch.y() + 2, "width:auto;text-align:left;",
+                    PlotLayout.OUTLINE_LEGEND);
+        }
+
         List<String> top = PlotLayout.topLabels(figure, view);
         List<String> bottom = PlotLayout.bottomLabels(figure, view);
         double gridBottom = panel.gridY() + panel.gridHeight();
@@ -110,8 +120,8 @@ public final class HtmlPlot {
         for (int row = 0; row < panel.rows(); row++) {
             int layer = panel.layerAt(row);
             double y = panel.gridY() + row * PlotLayout.CELL_HEIGHT;
-            box(html, "yl", panel.gridX() - 6 - PlotLayout.LAYER_LABEL_WIDTH, y,
-                    "width:" + num(PlotLayout.LAYER_LABEL_WIDTH) + "px;", PlotLayout.layerName(layer));
+            box(html, "yl", panel.gridX() - 6 - panel.labelWidth(), y,
+                    "width:" + num(panel.labelWidth()) + "px;", view.rowLabel(layer));
             for (int pos = view.start(); pos < view.end(); pos++) {
                 cell(html, panel, layer, pos);
             }
@@ -133,7 +143,7 @@ public final class HtmlPlot {
             html.append(";--o:").append(ColorScale.toHex(view.outlineRgb()));
         }
         html.append("\"><span>")
-                .append(escape(TokenLabels.clip(panel.figure().label(view.labelTokenId(layer, pos)), PlotLayout.MAX_CELL_CHARS)))
+                .append(escape(TokenLabels.clip(view.cellText(layer, pos, panel.figure()::label), PlotLayout.MAX_CELL_CHARS)))
                 .append("</span>");
         CellDetails details = CellDetails.of(panel.figure(), view, layer, pos);
         html.append("<div class=\"tip\"><b>").append(escape(details.heading())).append("</b><br>")

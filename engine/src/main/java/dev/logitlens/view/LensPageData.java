@@ -56,7 +56,7 @@ public final class LensPageData {
             int layer = first.layerAt(row);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("layer", layer);
-            r.put("name", PlotLayout.layerName(layer));
+            r.put("name", firstView.lens().snapshots().label(layer));
             rows.add(r);
             List<Object> line = new ArrayList<>();
             for (int pos = figure.start(); pos < figure.end(); pos++) {

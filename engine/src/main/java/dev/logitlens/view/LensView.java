@@ -61,7 +61,8 @@ import java.util.Objects;
  *       [0, max final logit] is empty for models whose logits are all negative (GPT-2 with ln_f's gain and bias
  *       often is); when every value is equal the range is that value ± 0.5. The KL cap is configurable
  *       ({@link Spec#klMax}, default {@value #DEFAULT_KL_MAX} nats). The rank view keeps the top-1 token as its
- *       cell label (the post prints the rank number there; ours is in the tooltip).</li>
+ *       cell label (the post prints the rank number there; ours is in the tooltip), unless {@link Spec#values()}
+ *       asks for the number, as the post's rank and KL figures show it.</li>
  * </ul>
  */
 public final class LensView {
@@ -103,8 +104,11 @@ public final class LensView {
      * @param reference for {@code RANK} and {@code KL}: the final layer or the input; ignored by the others
      * @param klMax     KL at or above this (nats) gets the end colour; positive and finite
      * @param rankMax   ranks at or above this get the end colour; at least 2
+     * @param values    each cell shows its value ({@link #format}: the rank, the KL, the probability, the logit)
+     *                  instead of its top-1 token, as the post's rank and KL figures did; the token stays in the
+     *                  tooltip
      */
-    public record Spec(Kind kind, Reference reference, double klMax, int rankMax) {
+    public record Spec(Kind kind, Reference reference, double klMax, int rankMax, boolean values) {
 
         public Spec {
             Objects.requireNonNull(kind, "kind");
@@ -117,6 +121,11 @@ public final class LensView {
             }
         }
 
+        /** A view whose cells show their top-1 tokens. */
+        public Spec(Kind kind, Reference reference, double klMax, int rankMax) {
+            this(kind, reference, klMax, rankMax, false);
+        }
+
         /** The view with the final layer as reference and the default caps. */
         public static Spec of(Kind kind) {
             return new Spec(kind, Reference.FINAL, DEFAULT_KL_MAX, DEFAULT_RANK_MAX);
@@ -127,15 +136,19 @@ public final class LensView {
         }
 
         public Spec withReference(Reference r) {
-            return new Spec(kind, r, klMax, rankMax);
+            return new Spec(kind, r, klMax, rankMax, values);
         }
 
         public Spec withKlMax(double max) {
-            return new Spec(kind, reference, max, rankMax);
+            return new Spec(kind, reference, max, rankMax, values);
         }
 
         public Spec withRankMax(int max) {
-            return new Spec(kind, reference, klMax, max);
+            return new Spec(kind, reference, klMax, max, values);
+        }
+
+        public Spec withValues(boolean show) {
+            return new Spec(kind, reference, klMax, rankMax, show);
         }
 
         /** Whether the reference matters for this kind. */
@@ -242,9 +255,22 @@ public final class LensView {
         return end - start;
     }
 
-    /** n_layer: rows are layers 0..nLayers, so there are nLayers + 1 of them. */
+    /** The last row: rows are 0..nLayers ({@link LensResult#nLayers()}; n_layer for the layer lens). */
     public int nLayers() {
         return lens.nLayers();
+    }
+
+    /** A row's label: {@code in}, {@code h1}, … ({@link dev.logitlens.lens.Snapshots#label}). */
+    public String rowLabel(int row) {
+        return lens.snapshots().label(row);
+    }
+
+    /**
+     * What a cell shows: its value ({@link #format}) when the spec asks for {@link Spec#values()}, else its top-1
+     * token as {@code tokenLabel} writes it.
+     */
+    public String cellText(int layer, int pos, java.util.function.IntFunction<String> tokenLabel) {
+        return spec.values() ? format(value(layer, pos)) : tokenLabel.apply(labelTokenId(layer, pos));
     }
 
     /** The value a cell is coloured by (see the class comment); KL in nats. */
@@ -336,11 +362,13 @@ public final class LensView {
         return spec.kind() == Kind.RANK;
     }
 
-    /** A value as text: probabilities with 3 decimals (a tracked token's below 0.001 as 1.2e-05), logits, KL and contrasts with 2, ranks as integers. */
+    /**
+     * A value as text: probabilities with 3 decimals ({@link #formatProbability}; a tracked token's too), logits, KL and
+     * contrasts with 2, ranks as integers.
+     */
     public String format(double value) {
         return switch (spec.kind()) {
-            case PROB -> String.format(Locale.ROOT, "%.3f", value);
-            case TRACK -> value >= 0.001 || value == 0 ? String.format(Locale.ROOT, "%.3f", value) : String.format(Locale.ROOT, "%.1e", value);
+            case PROB, TRACK -> formatProbability(value, 3);
             case LOGIT, KL, CONTRAST -> String.format(Locale.ROOT, "%.2f", value);
             case RANK -> Long.toString(Math.round(value));
         };
@@ -425,6 +453,18 @@ public final class LensView {
             m = 1;
         }
         return new double[] {-m, m};
+    }
+
+    /**
+     * A probability with {@code decimals} decimals; one too small to show a non-zero digit that way (below
+     * 10^−decimals, but above 0) in scientific notation with two significant digits instead ({@code 3.2e-06}), so
+     * that a small probability is never printed as {@code 0.0000}.
+     */
+    public static String formatProbability(double p, int decimals) {
+        if (p > 0 && p < Math.pow(10, -decimals)) {
+            return String.format(Locale.ROOT, "%.1e", p);
+        }
+        return String.format(Locale.ROOT, "%." + decimals + "f", p);
     }
 
     /** A tick value: whole numbers as such, others with three significant digits. */

@@ -42,6 +42,11 @@ public final class PlotLayout {
     static final double BAR_MAX_WIDTH = 360;
     static final double PANEL_GAP = 24;
     static final double LAYER_LABEL_WIDTH = 44;
+    /** The legend of the cell outlines, right of the colour bar (views that outline cells only). */
+    public static final String OUTLINE_LEGEND = "outlined: the top-1 token is the final layer's top-1";
+    static final double LEGEND_FONT = 10;
+    static final double LEGEND_GAP = 36;
+    static final double LEGEND_SWATCH_WIDTH = 22;
     private static final double COS45 = Math.sqrt(0.5);
 
     /** A rectangle. */
@@ -123,6 +128,23 @@ public final class PlotLayout {
             return new Box(gridX, top + PANEL_TITLE_HEIGHT, Math.min(BAR_MAX_WIDTH, Math.max(gridWidth(), 160)), BAR_HEIGHT);
         }
 
+        /** The width of the row labels' column: wide enough for the longest ({@code h12.attn}), at least 44 px. */
+        public double labelWidth() {
+            return PlotLayout.labelWidth(view);
+        }
+
+        /**
+         * The outline legend's sample cell, right of the colour bar; its text ({@link #OUTLINE_LEGEND}) follows it,
+         * 6 px to its right. Null for views that outline no cell (KL).
+         */
+        public Box legendSwatch() {
+            if (view.spec().kind() == LensView.Kind.KL) {
+                return null;
+            }
+            Box bar = colourBar();
+            return new Box(bar.x() + bar.width() + LEGEND_GAP, bar.y() - 2, LEGEND_SWATCH_WIDTH, BAR_HEIGHT + 4);
+        }
+
         /** Whether the top axis shows the true next tokens (else the input tokens). */
         public boolean nextTokensOnTop() {
             return !figure.topDown();
@@ -154,6 +176,11 @@ public final class PlotLayout {
             throw new IllegalArgumentException("nothing to draw: no figures");
         }
         double gridX = MARGIN + LAYER_LABEL_WIDTH + 8;
+        for (LensFigure figure : figures) {
+            for (LensView view : figure.panels()) {
+                gridX = Math.max(gridX, MARGIN + labelWidth(view) + 8);
+            }
+        }
         double right = 0;
         double textWidth = title.length() * TITLE_FONT * 0.6;
         for (LensFigure figure : figures) {
@@ -162,6 +189,11 @@ public final class PlotLayout {
                 gridX = Math.max(gridX, MARGIN + labelRun(bottomLabels(figure, view)) - CELL_WIDTH / 2);
                 right = Math.max(right, view.positions() * CELL_WIDTH
                         + Math.max(labelRun(topLabels(figure, view)) - CELL_WIDTH / 2, 40));
+                if (view.spec().kind() != LensView.Kind.KL) { // the outline legend, right of the colour bar
+                    double bar = Math.min(BAR_MAX_WIDTH, Math.max(view.positions() * CELL_WIDTH, 160));
+                    right = Math.max(right, bar + LEGEND_GAP + LEGEND_SWATCH_WIDTH + 6
+                            + OUTLINE_LEGEND.length() * LEGEND_FONT * 0.6);
+                }
                 textWidth = Math.max(textWidth, (view.title() + "   " + view.scaleDescription()).length() * PANEL_TITLE_FONT * 0.58);
             }
         }
@@ -210,6 +242,11 @@ public final class PlotLayout {
     /** The page height in CSS pixels (whole). */
     public int height() {
         return (int) height;
+    }
+
+    /** The width of the row labels' column of a view: its longest label at {@value #CHAR_WIDTH} px a character, at least 44 px. */
+    static double labelWidth(LensView view) {
+        return Math.max(LAYER_LABEL_WIDTH, view.lens().snapshots().longestLabel() * CHAR_WIDTH);
     }
 
     /** A layer's row label: {@code in} for the embeddings (layer 0), {@code hN} for the output of block N. */

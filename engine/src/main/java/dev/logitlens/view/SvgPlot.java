@@ -77,6 +77,16 @@ public final class SvgPlot {
             text(svg, x, bar.y() + bar.height() + 15, 10, "middle", "#333333", "", tick.label());
         }
 
+        PlotLayout.Box swatch = panel.legendSwatch();
+        if (swatch != null) {
+            double inset = PlotLayout.OUTLINE / 2;
+            svg.append("<rect class=\"legend\" x=\"").append(num(swatch.x() + inset)).append("\" y=\"").append(num(swatch.y() + inset))
+                    .append("\" width=\"").append(num(swatch.width() - PlotLayout.OUTLINE)).append("\" height=\"")
+                    .append(num(swatch.height() - PlotLayout.OUTLINE)).append("\" fill=\"#ffffff\" stroke=\"")
+                    .append(ColorScale.toHex(view.outlineRgb())).append("\" stroke-width=\"").append(num(PlotLayout.OUTLINE)).append("\"/>\n");
+            text(svg, swatch.x() + swatch.width() + 6, swatch.centreY() + 3.5, 10, "start", "#333333", "", PlotLayout.OUTLINE_LEGEND);
+        }
+
         // axes: tokens rotated by 45 degrees along the top and the bottom
         List<String> top = PlotLayout.topLabels(figure, view);
         List<String> bottom = PlotLayout.bottomLabels(figure, view);
@@ -94,7 +104,7 @@ public final class SvgPlot {
             int layer = panel.layerAt(row);
             double y = panel.gridY() + row * PlotLayout.CELL_HEIGHT;
             text(svg, panel.gridX() - 6, y + PlotLayout.CELL_HEIGHT / 2 + PlotLayout.LABEL_FONT * 0.35, PlotLayout.LABEL_FONT,
-                    "end", "#111111", "", PlotLayout.layerName(layer));
+                    "end", "#111111", "", view.rowLabel(layer));
             for (int pos = view.start(); pos < view.end(); pos++) {
                 cell(svg, panel, layer, pos);
             }
@@ -124,7 +134,7 @@ public final class SvgPlot {
                     .append(num(box.height() - PlotLayout.OUTLINE)).append("\" fill=\"none\" stroke=\"")
                     .append(ColorScale.toHex(view.outlineRgb())).append("\" stroke-width=\"").append(num(PlotLayout.OUTLINE)).append("\"/>");
         }
-        String label = TokenLabels.clip(panel.figure().label(view.labelTokenId(layer, pos)), PlotLayout.MAX_CELL_CHARS);
+        String label = TokenLabels.clip(view.cellText(layer, pos, panel.figure()::label), PlotLayout.MAX_CELL_CHARS);
         text(svg, box.centreX(), box.centreY() + PlotLayout.CELL_FONT * 0.35, PlotLayout.CELL_FONT, "middle",
                 ColorScale.needsLightText(rgb) ? "#ffffff" : "#000000", "", label);
         svg.append("</g>\n");

@@ -13,7 +13,8 @@ import static dev.logitlens.view.Markup.escape;
 import static dev.logitlens.view.Markup.num;
 
 /**
- * The tracked tokens' probabilities across layers at one position, as an SVG line plot: x = layer (in, h1 … hN),
+ * The tracked tokens' probabilities across layers at one position, as an SVG line plot: x = layer (in, h1 … hN; or the
+ * sublayer rows when the lens has them),
  * y = probability, one line per tracked token ({@link LensResult#tracked()}) with a legend. The y axis is logarithmic
  * by default, from the decade below the smallest probability shown (at least {@value #LOG_FLOOR}) to 1, because a
  * token's probability rises over several orders of magnitude through the layers and a linear axis flattens all of it
@@ -88,9 +89,10 @@ public final class TrackPlot {
             double x = x(layer, layers);
             svg.append("<line x1=\"").append(num(x)).append("\" y1=\"").append(num(bottom)).append("\" x2=\"").append(num(x))
                     .append("\" y2=\"").append(num(bottom + 4)).append("\" stroke=\"#555555\"/>\n");
-            text(svg, x, bottom + 17, 11, "middle", "", PlotLayout.layerName(layer));
+            text(svg, x, bottom + 17, 11, "middle", "", lens.snapshots().label(layer));
         }
-        text(svg, LEFT + PLOT_WIDTH / 2, bottom + 40, 12, "middle", "", "layer (in = embeddings, hN = after block N)");
+        text(svg, LEFT + PLOT_WIDTH / 2, bottom + 40, 12, "middle", "", (lens.snapshots().kind() == dev.logitlens.lens.Snapshots.Kind.LAYERS
+                ? "layer" : "row") + " (" + lens.snapshots().legend() + ")");
         svg.append("<text transform=\"translate(18 ").append(num(TOP + PLOT_HEIGHT / 2)).append(") rotate(-90)\" font-size=\"12\"")
                 .append(" text-anchor=\"middle\" fill=\"#111111\">probability</text>\n");
 
@@ -113,7 +115,7 @@ public final class TrackPlot {
                         .append(num(x(layer, layers))).append("\" cy=\"").append(num(y(p, low, linear)))
                         .append("\" r=\"3.5\" fill=\"").append(colour).append("\"><title>")
                         .append(escape(String.format(Locale.ROOT, "%s at %s: p=%.4g, logit %.2f, rank %d", token,
-                                PlotLayout.layerName(layer), p, tracked.logit(layer, pos, i), tracked.rank(layer, pos, i))))
+                                lens.snapshots().label(layer), p, tracked.logit(layer, pos, i), tracked.rank(layer, pos, i))))
                         .append("</title></circle>\n");
             }
             double ly = TOP + 10 + i * 22;

@@ -8,6 +8,7 @@ import dev.logitlens.io.NpyWriter;
 import dev.logitlens.io.ParquetWriter;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.Snapshots;
 import dev.logitlens.lens.TrackedTokens;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
@@ -73,7 +74,7 @@ class TrackedDumpTest {
 
     private static DumpSettings settings(List<Integer> tracked) {
         return new DumpSettings(2, new int[] {0, 1, 2}, 8, 5, false, List.of(LensRowsFormat.CSV, LensRowsFormat.JSONL,
-                LensRowsFormat.PARQUET, LensRowsFormat.NPY), 100, 1_000_000, ParquetWriter.Codec.GZIP, tracked);
+                LensRowsFormat.PARQUET, LensRowsFormat.NPY), 100, 1_000_000, ParquetWriter.Codec.GZIP, Snapshots.Kind.LAYERS, tracked);
     }
 
     private static void dump(Path folder, List<Integer> tracked) throws IOException {

@@ -163,4 +163,16 @@ class LensViewTest {
         assertEquals(2, view.positions());
         assertEquals(1, view.start());
     }
+
+    @Test
+    void probabilitiesTooSmallForTheirDecimalsAreWrittenInScientificNotation() {
+        assertEquals("0.0001", LensView.formatProbability(1e-4, 4));
+        assertEquals("9.9e-05", LensView.formatProbability(9.9e-5, 4));
+        assertEquals("3.2e-06", LensView.formatProbability(3.21e-6, 4));
+        assertEquals("0.0000", LensView.formatProbability(0, 4), "an exact zero stays as it is");
+        assertEquals("0.5000", LensView.formatProbability(0.5, 4));
+        assertEquals("4.0e-04", LensView.formatProbability(4e-4, 3));
+        assertEquals("0.001", LensView.formatProbability(1e-3, 3));
+        assertEquals("4.0e-04", LensView.of(HandMadeLens.build(), LensView.Spec.of(LensView.Kind.PROB)).format(4e-4));
+    }
 }
