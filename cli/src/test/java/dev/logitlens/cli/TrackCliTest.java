@@ -107,6 +107,34 @@ class TrackCliTest {
         }
     }
 
+    /** With --sublayers the tracked tokens follow every row, h1.attn included (the mid-block stream through ln_f). */
+    @Test
+    void trackedTokensFollowTheSublayerRows() throws IOException {
+        CanonicalWeights weights = TinyGpt2.generate(CONFIG, 34, 4, true);
+        Path model = new GgufWriter(weights).write(dir.resolve("m.gguf"));
+        ReferenceGpt2 reference = new ReferenceGpt2(weights);
+        ReferenceGpt2.Trace trace = reference.run(TOKENS);
+        CliTest.Run json = CliTest.cli("run", "--model", model.toString(), "--tokens", IDS, "--format", "json", "--sublayers",
+                "--track", "7");
+        assertEquals(0, json.exit(), json.err());
+        Map<String, Object> root = Json.asObject(Json.parse(json.out()), "out");
+        assertEquals(List.of("in", "h1.attn", "h1", "h2.attn", "h2"), root.get("rows"));
+        List<Object> rows = Json.asArray(root.get("layers"), "rows");
+        for (int row = 0; row < rows.size(); row++) {
+            for (int pos = 0; pos < TOKENS.length; pos++) {
+                double[] z = row % 2 == 1
+                        ? reference.unembed(reference.finalNorm(trace.mid()[row / 2][pos], true)) // block row/2 + 1's attention
+                        : trace.logits()[row / 2][pos];
+                Map<String, Object> entry = Json.asObject(Json.asArray(Json.asObject(Json.asArray(rows.get(row), "row").get(pos),
+                        "cell").get("tracked"), "tracked").getFirst(), "entry");
+                String where = "row " + row + " position " + pos;
+                assertEquals(z[7], Json.asDouble(entry.get("logit"), "logit"), 1e-4 * Math.max(1, Math.abs(z[7])), where);
+                assertEquals(Math.exp(z[7] - logSumExp(z)), Json.asDouble(entry.get("prob"), "prob"), 1e-5, where);
+                assertRank(z, 7, Json.asLong(entry.get("rank"), "rank"), where);
+            }
+        }
+    }
+
     @Test
     void theContrastAndTrackViewsPrintTheirValues() throws IOException {
         CanonicalWeights weights = TinyGpt2.generate(CONFIG, 32, 4, true);
