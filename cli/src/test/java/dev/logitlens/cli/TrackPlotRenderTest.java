@@ -82,6 +82,8 @@ class TrackPlotRenderTest {
             layout = PlotLayout.of("t", List.of(figure));
         }
         assertEquals(1 + 3, layout.panels().size(), "the contrast, then one track panel per tracked token");
+        assertEquals(null, layout.panels().getFirst().legendSwatch(), "the contrast outlines no cell, so has no outline legend");
+        assertTrue(layout.panels().getLast().legendSwatch() != null, "a track map outlines like the probability view");
         assumeFalse(Boolean.getBoolean("logitlens.skipBrowserTests"), "logitlens.skipBrowserTests=true: not rendering");
         BufferedImage image = PlotTest.screenshot(html, layout.width(), layout.height());
         int checked = 0;

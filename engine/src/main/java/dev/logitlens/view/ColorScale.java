@@ -60,7 +60,7 @@ public final class ColorScale {
      * 0 = dark red {@code #67001f}, 0.5 = near white {@code #f7f7f7}, 1 = dark blue {@code #053061}. For values centred on
      * 0 (the contrast view: the anti-target ahead red, the target ahead blue).
      */
-    public static final ColorScale RD_BU = new ColorScale("RdBu (diverging, 0 at the centre)",
+    public static final ColorScale RD_BU = new ColorScale("RdBu (diverging)",
             parse("67001f" + "b2182b" + "d6604d" + "f4a582" + "fddbc7" + "f7f7f7" + "d1e5f0" + "92c5de" + "4393c3" + "2166ac" + "053061"));
 
     private final String name;

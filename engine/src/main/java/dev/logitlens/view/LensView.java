@@ -326,9 +326,14 @@ public final class LensView {
         return labelTokenId(layer, pos) == lens.topTokenId(lens.nLayers(), pos, 0);
     }
 
-    /** Whether the cell is outlined: it matches the final top-1, in every view but KL (as in the post). */
+    /** Whether this view outlines cells at all: every view but KL (as in the post) and the contrast (its own scale). */
+    public boolean hasOutlines() {
+        return spec.kind() != Kind.KL && spec.kind() != Kind.CONTRAST;
+    }
+
+    /** Whether the cell is outlined: it matches the final top-1, in a view that outlines ({@link #hasOutlines}). */
     public boolean outlined(int layer, int pos) {
-        return spec.kind() != Kind.KL && spec.kind() != Kind.CONTRAST && matchesFinal(layer, pos);
+        return hasOutlines() && matchesFinal(layer, pos);
     }
 
     /** The colour of the outline: black on the logit map, olive on the blue ones (the notebook's choice). */
