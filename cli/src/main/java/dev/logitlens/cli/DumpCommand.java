@@ -62,6 +62,9 @@ final class DumpCommand implements Callable<Integer> {
     @Mixin
     CorpusOptions corpusOptions;
 
+    @Mixin
+    TrackOptions trackOptions;
+
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "The output folder (created if missing).")
     Path out;
 
@@ -122,8 +125,8 @@ final class DumpCommand implements Callable<Integer> {
             try {
                 DumpSettings settings = new DumpSettings(TopK.check(spec, topK, model.config().nVocab()), LayerSelection.parse(layers, model.config().nLayer()),
                         corpusOptions.window(nCtx), corpusOptions.stride(nCtx), corpusOptions.bos,
-                        formats, shardDocuments, shardRows, parquetCodec, rows);
-                dump = new LensDump(model, modelOptions.model, corpus, out, settings); // checks the settings against the model
+                        formats, shardDocuments, shardRows, parquetCodec, rows, trackOptions.ids(spec, model.config()));
+                dump = new LensDump(model, modelOptions.model(), corpus, out, settings); // checks the settings against the model
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

@@ -390,7 +390,7 @@ final class LensServer implements AutoCloseable {
         Input input = parseRequest(body);
         LensResult result = lens.run(input.tokens(), input.sublayers());
         List<LensView.Spec> views = new ArrayList<>();
-        for (LensView.Kind kind : LensView.Kind.values()) {
+        for (LensView.Kind kind : LensView.Kind.POST) { // the views that need no tracked token
             views.add(LensView.Spec.of(kind, LensView.Reference.FINAL).withKlMax(klMax));
             if (kind == LensView.Kind.RANK || kind == LensView.Kind.KL) {
                 views.add(LensView.Spec.of(kind, LensView.Reference.INPUT).withKlMax(klMax));

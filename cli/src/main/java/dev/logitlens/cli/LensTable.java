@@ -39,12 +39,15 @@ final class LensTable {
             nextRow(out);
         }
         int layers = view.nLayers();
+        // the track and contrast views print their value in each cell: the tracked token is the same in every cell
+        boolean numbers = view.kind() == LensView.Kind.TRACK || view.kind() == LensView.Kind.CONTRAST;
         for (int i = 0; i <= layers; i++) {
             int layer = topDown ? i : layers - i;
             out.print(pad(view.rowLabel(layer), labelWidth()));
             for (int pos = view.start(); pos < view.end(); pos++) {
                 boolean predictsNext = view.predictsNext(layer, pos);
-                String text = pad(cellText(predictsNext ? "*" : "", view.cellText(layer, pos, tokenText)), CELL);
+                String label = numbers ? view.format(view.value(layer, pos)) : view.cellText(layer, pos, tokenText);
+                String text = pad(cellText(predictsNext ? "*" : "", label), CELL);
                 out.print(' ');
                 out.print(colour ? background(view.rgb(layer, pos)) + text + RESET : text);
             }
@@ -58,7 +61,7 @@ final class LensTable {
         Snapshots rows = view.lens().snapshots();
         out.println("rows: " + (rows.kind() == Snapshots.Kind.LAYERS ? "layers (" + rows.legend() + ")" : rows.legend())
                 + "; columns: positions " + view.start() + "\u2013" + (view.end() - 1) + "; cells: "
-                + (view.spec().values() ? "each cell's value (" + view.spec().shortName() + ")" : "each layer's top-1 token")
+                + (numbers || view.spec().values() ? "each cell's value (" + view.spec().shortName() + ")" : "each layer's top-1 token")
                 + "; * = the true next token");
         out.println("colour: " + view.title() + " (" + view.scaleDescription() + ")" + (colour ? "" : " [colour off]"));
         if (colour) {

@@ -154,6 +154,7 @@ public final class LogitLensCli {
         Map<String, Supplier<Object>> commands = new LinkedHashMap<>();
         commands.put("run", RunCommand::new);
         commands.put("plot", PlotCommand::new);
+        commands.put("compare", CompareCommand::new);
         commands.put("dump", DumpCommand::new);
         commands.put("stats", StatsCommand::new);
         commands.put("demo", DemoCommand::new);

@@ -28,7 +28,12 @@ final class ModelOptions {
             description = "A GGUF file, a Hugging Face GPT-2 folder (config.json + model.safetensors), an llm-viz JSON model,"
                     + " or a model name: gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2 or a hub repo ORG/NAME[@REVISION],"
                     + " taken from the Hugging Face cache or downloaded into it (HF_HOME, HF_HUB_OFFLINE, HF_TOKEN apply).")
-    String model;
+    java.util.List<String> models = new java.util.ArrayList<>(); // every --model given, in order (only compare takes two)
+
+    /** The {@code --model} given (the last, when a command that takes one is refused more), or null. */
+    String model() {
+        return models.isEmpty() ? null : models.getLast();
+    }
 
     /** The CPUs this JVM may use: the most threads that help (more only wait on each other, and ggml's spin). */
     private static final int CPUS = Runtime.getRuntime().availableProcessors();
@@ -72,20 +77,38 @@ final class ModelOptions {
 
     /** The model's local path; {@code --model} is required. A model name is resolved through the cache, downloading if needed. */
     Path modelPath() {
-        if (model == null) {
+        if (model() == null) {
             throw new ParameterException(mixee.commandLine(), "Missing required option: '--model=MODEL'");
         }
-        return resolve(model);
+        requireOneModel();
+        return resolve(model());
+    }
+
+    /** The path of the i-th {@code --model} (for {@code compare}, which takes one or two). */
+    Path modelPath(int i) {
+        return resolve(models.get(i));
+    }
+
+    /** A usage error when {@code --model} was given more than once (every command but {@code compare} takes one). */
+    private void requireOneModel() {
+        if (models.size() > 1) {
+            throw new ParameterException(mixee.commandLine(), "--model is given " + models.size() + " times: this command takes one model");
+        }
     }
 
     /** Like {@link #modelPath()}, with the model {@code defaultName} when {@code --model} is not given. */
     Path modelPath(String defaultName) {
-        return resolve(model != null ? model : defaultName);
+        requireOneModel();
+        return resolve(model() != null ? model() : defaultName);
     }
 
     /** The model as titles should name it: a local file's or folder's name, else the name given (a hub snapshot folder is a commit hash). */
     String displayName(String defaultName) {
-        String spec = model != null ? model : defaultName;
+        return displayNameOf(model() != null ? model() : defaultName);
+    }
+
+    /** {@link #displayName} of a model given as {@code spec}. */
+    static String displayNameOf(String spec) {
         Path local = localPath(spec);
         return local != null && Files.exists(local) && local.getFileName() != null ? local.getFileName().toString() : spec;
     }

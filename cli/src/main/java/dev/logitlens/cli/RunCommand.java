@@ -60,7 +60,8 @@ final class RunCommand implements Callable<Integer> {
     int topK = 5;
 
     @Option(names = "--view", paramLabel = "VIEW",
-            description = "What colours the table: logit, prob, rank or kl (default: prob).")
+            description = "What colours the table: logit, prob, rank, kl, track (a tracked token's probability, one table per"
+                    + " --track token) or contrast (logit of --contrast's TARGET minus ANTI, 0 at the centre) (default: prob).")
     LensView.Kind view = LensView.Kind.PROB;
 
     @Mixin
@@ -68,6 +69,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     RowOptions rowOptions;
+
+    @Mixin
+    TrackOptions trackOptions;
 
     @Mixin
     KernelOptions kernelOptions;
@@ -110,6 +114,7 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TopK.requirePositive(spec, topK);
         LensView.Spec viewSpec = viewOptions.spec(spec, view);
+        trackOptions.requireFor(spec, view);
         Snapshots.Kind rows = rowOptions.kind(spec);
         Timings phases = newTimings();
         long mark = Timings.start();
@@ -121,16 +126,23 @@ final class RunCommand implements Callable<Integer> {
             int[] tokens = input.resolve(spec, model.config());
             phases.stop(Phase.TOKENIZE, mark);
             int[] range = viewOptions.range(spec, tokens.length);
-            LensResult lens = model.run(tokens, -1, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab())),
-                    rows);
+            LensResult lens = model.run(tokens, -1, LensOptions.defaults().withTopK(TopK.check(spec, topK, model.config().nVocab()))
+                    .withTrackedTokens(trackOptions.ids(spec, model.config())), rows);
             mark = Timings.start();
             IntFunction<String> text = TokenTexts.forVocabulary(model.config().nVocab());
             PrintWriter out = spec.commandLine().getOut();
             switch (format) {
                 case json -> out.println(Json.write(json(lens, text, range[0], range[1])));
                 case csv -> csv(out, lens, text, range[0], range[1]);
-                case table -> new LensTable(LensView.of(lens, viewSpec, range[0], range[1]), text)
-                        .print(out, colour(), topDown);
+                case table -> {
+                    if (view == LensView.Kind.TRACK) { // one table per tracked token
+                        for (int i = 0; i < lens.tracked().size(); i++) {
+                            new LensTable(LensView.tracked(lens, viewSpec, i, range[0], range[1]), text).print(out, colour(), topDown);
+                        }
+                    } else {
+                        new LensTable(LensView.of(lens, viewSpec, range[0], range[1]), text).print(out, colour(), topDown);
+                    }
+                }
             }
             out.flush();
             phases.stop(Phase.OUTPUT, mark);
@@ -159,7 +171,8 @@ final class RunCommand implements Callable<Integer> {
      */
     static void csv(PrintWriter out, LensResult lens, IntFunction<String> text, int from, int to)
             throws java.io.IOException {
-        LensRows rows = new LensRows(lens.topK(), text, lens.snapshots().kind());
+        LensRows rows = new LensRows(lens.topK(), text, lens.snapshots().kind(),
+                java.util.Arrays.stream(lens.tracked().ids()).boxed().toList());
         int[] layers = new int[lens.nLayers() + 1];
         for (int l = 0; l < layers.length; l++) {
             layers[l] = l;
@@ -171,7 +184,8 @@ final class RunCommand implements Callable<Integer> {
     /**
      * JSON: {@code tokens} (the whole input), {@code start} and {@code end} (the positions shown), and
      * {@code layers[l][i]}: the cell of layer l at position {@code start + i}; with {@code --sublayers} or
-     * {@code --decompose}, {@code rows} names each entry of {@code layers} ({@code in, h1.attn, h1, …}).
+     * {@code --decompose}, {@code rows} names each entry of {@code layers} ({@code in, h1.attn, h1, …}); with tracked
+     * tokens, each cell's {@code tracked} lists their id, token, prob, logit and rank.
      */
     private static Map<String, Object> json(LensResult lens, IntFunction<String> text, int from, int to) {
         List<Object> layers = new ArrayList<>();
@@ -196,6 +210,19 @@ final class RunCommand implements Callable<Integer> {
                 cell.put("kl_final", lens.klToFinal(layer, pos));
                 cell.put("kl_input", lens.klToInput(layer, pos));
                 cell.put("entropy", lens.entropy(layer, pos));
+                if (lens.tracked().size() > 0) {
+                    List<Object> tracked = new ArrayList<>();
+                    for (int i = 0; i < lens.tracked().size(); i++) {
+                        Map<String, Object> entry = new LinkedHashMap<>();
+                        entry.put("id", lens.tracked().id(i));
+                        entry.put("token", text.apply(lens.tracked().id(i)));
+                        entry.put("prob", lens.tracked().probability(layer, pos, i));
+                        entry.put("logit", lens.tracked().logit(layer, pos, i));
+                        entry.put("rank", lens.tracked().rank(layer, pos, i));
+                        tracked.add(entry);
+                    }
+                    cell.put("tracked", tracked);
+                }
                 cells.add(cell);
             }
             layers.add(cells);

@@ -54,7 +54,7 @@ class ViewCliTest {
     static void setUp() throws IOException {
         fixture = Fixtures.gptNanoSortModel().toString();
         try (LensModel model = LensModel.open(Fixtures.gptNanoSortModel())) {
-            lens = model.run(TOKENS, LensOptions.defaults().withTopK(3));
+            lens = model.run(TOKENS, LensOptions.defaults().withTopK(3).withTrackedTokens(List.of(1, 0))); // as --contrast 1 0
         }
         gpt2Vocabulary = new GgufWriter(TinyGpt2.generate(TinyGpt2.config(Gpt2Tokenizer.VOCAB_SIZE, 512, 8, 2, 1), 5, 4, true))
                 .write(shared.resolve("gpt2-vocab.gguf"));
@@ -89,7 +89,7 @@ class ViewCliTest {
         for (Kind kind : Kind.values()) {
             for (Reference reference : Reference.values()) {
                 CliTest.Run run = CliTest.cli("run", "--model", fixture, "--tokens", IDS, "--color", "always",
-                        "--view", kind.cliName(), "--compare", reference.cliName());
+                        "--view", kind.cliName(), "--compare", reference.cliName(), "--contrast", "1", "0"); // track, contrast: the first table
                 assertEquals(0, run.exit(), run.err());
                 List<String> lines = run.out().lines().toList();
                 LensView view = expected(kind, reference, 0, TOKENS.length);

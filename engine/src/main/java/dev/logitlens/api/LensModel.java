@@ -276,6 +276,17 @@ public final class LensModel implements AutoCloseable {
         return run(tokenize(text), options);
     }
 
+    /**
+     * The logits of positions {@code [first, first + positions)} at every layer of a residual stream this model made
+     * ({@link #residuals}), {@code [positions, n_layer + 1, V]} float32 into {@code out}, by the projection kernel a
+     * run of that stream would use: for statistics over whole distributions a block at a time
+     * ({@link dev.logitlens.lens.LensComparison}), never the {@code [n_layer + 1, T, V]} tensor.
+     */
+    public synchronized void project(ResidualStream stream, int first, int positions, java.lang.foreign.MemorySegment out) {
+        ensureOpen();
+        lensFor(stream.nTokens(), stream.nLayers() + 1).project(stream.residual(), stream.nLayers(), stream.nTokens(), first, positions, out);
+    }
+
     /** The residual stream itself, {@code [n_layer+1, T, d]} in {@code arena} (for probes and dumps). */
     public synchronized ResidualStream residuals(int[] tokens, Arena arena) {
         ensureOpen();

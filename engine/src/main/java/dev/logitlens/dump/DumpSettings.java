@@ -25,15 +25,23 @@ import java.util.Objects;
  *                       block's attention too (both rows of every layer in {@code layers}; the column {@code sublayer}
  *                       tells them apart; recorded in the manifest as {@code settings.sublayers}, so that a folder never
  *                       mixes the two)
+ * @param trackedTokens  token ids whose probability, logit and rank every row holds ({@code track<i>_*} columns); in the
+ *                       manifest when not empty
  */
 public record DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
                            List<LensRowsFormat> formats, int shardDocuments, int shardRows,
-                           ParquetWriter.Codec parquetCodec, Snapshots.Kind rows) {
+                           ParquetWriter.Codec parquetCodec, Snapshots.Kind rows, List<Integer> trackedTokens) {
 
-    /** The settings of a dump of the layer lens. */
+    /** The settings of a dump of the layer lens that tracks no token. */
     public DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos,
                         List<LensRowsFormat> formats, int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec) {
         this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, Snapshots.Kind.LAYERS);
+    }
+
+    /** The settings of a dump of {@code rows} that tracks no token. */
+    public DumpSettings(int topK, int[] layers, int window, int stride, boolean prependBos, List<LensRowsFormat> formats,
+                        int shardDocuments, int shardRows, ParquetWriter.Codec parquetCodec, Snapshots.Kind rows) {
+        this(topK, layers, window, stride, prependBos, formats, shardDocuments, shardRows, parquetCodec, rows, List.of());
     }
 
     public DumpSettings {
@@ -66,6 +74,7 @@ public record DumpSettings(int topK, int[] layers, int window, int stride, boole
         if (rows == Snapshots.Kind.DECOMPOSED || rows == null) {
             throw new IllegalArgumentException("a dump writes the layer or the sublayer lens, not " + rows);
         }
+        trackedTokens = List.copyOf(trackedTokens);
     }
 
     @Override

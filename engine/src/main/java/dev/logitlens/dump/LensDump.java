@@ -134,7 +134,7 @@ public final class LensDump {
 
     private Summary dump(DumpProgress progress, Corpus.Summary size, BitSet done, Shard shard) throws IOException {
         DocumentLens lens = new DocumentLens(model, settings.window(), settings.stride(), settings.prependBos(),
-                LensOptions.defaults().withTopK(settings.topK()), settings.rows());
+                LensOptions.defaults().withTopK(settings.topK()).withTrackedTokens(settings.trackedTokens()), settings.rows());
         long[] counters = new long[3]; // bytes done, tokens this run, rows written
         int[] documentsDone = {0};
         int[] shards = {0};
@@ -201,6 +201,11 @@ public final class LensDump {
         }
         if (settings.topK() > config.nVocab()) {
             throw new IllegalArgumentException("top-k " + settings.topK() + " exceeds the vocabulary of " + config.nVocab() + " tokens");
+        }
+        for (int id : settings.trackedTokens()) {
+            if (id < 0 || id >= config.nVocab()) {
+                throw new IllegalArgumentException("tracked token id " + id + " is outside the vocabulary [0, " + config.nVocab() + ")");
+            }
         }
         if (settings.prependBos() && !texts.isGpt2()) {
             throw new IllegalArgumentException("--bos prepends GPT-2's <|endoftext|>, but this model's vocabulary has " + config.nVocab() + " tokens");
@@ -351,12 +356,15 @@ public final class LensDump {
         if (settings.rows() == Snapshots.Kind.SUBLAYERS) { // absent for the layer lens: its manifests stay as they were
             settingsEntry.put("sublayers", true);
         }
+        if (!settings.trackedTokens().isEmpty()) { // absent when none, so that earlier dumps' manifests still match
+            settingsEntry.put("tracked_tokens", settings.trackedTokens());
+        }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("logitlens_dump", 1);
         root.put("model", modelEntry);
         root.put("corpus", corpusEntry);
         root.put("settings", settingsEntry);
-        root.put("columns", LensRows.columns(settings.topK(), settings.rows()).stream().map(c -> {
+        root.put("columns", LensRows.columns(settings.topK(), settings.rows(), settings.trackedTokens(), texts).stream().map(c -> {
             Map<String, Object> column = new LinkedHashMap<>(); // not Map.of: its order changes from run to run
             column.put("name", c.name());
             column.put("type", c.type().name().toLowerCase());
@@ -513,7 +521,7 @@ public final class LensDump {
 
     /** The rows and document list of the shard being filled. */
     private final class Shard {
-        final LensRows rows = new LensRows(settings.topK(), texts, settings.rows());
+        final LensRows rows = new LensRows(settings.topK(), texts, settings.rows(), settings.trackedTokens());
         final StringBuilder documentsList = new StringBuilder();
         final String manifestSha256;
         int number;

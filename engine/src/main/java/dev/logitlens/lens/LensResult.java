@@ -60,6 +60,7 @@ public final class LensResult {
     private final List<LensCell> cells;
     private final Map<LensCell, Integer> cellIndex;
     final float[][] cellLogits;  // [cells][V]
+    TrackedTokens tracked = TrackedTokens.none(); // set by the lens when LensOptions tracks tokens
 
     /**
      * An empty result for the lens to fill.
@@ -136,11 +137,17 @@ public final class LensResult {
             System.arraycopy(logSumExp, from, slice.logSumExp, to, width);
             System.arraycopy(logProbNext, from, slice.logProbNext, to, width);
         }
+        slice.tracked = tracked.slice(start, end);
         for (LensCell cell : slice.cellIndex.keySet()) {
             float[] source = cellLogits[distributionIndex(cell.layer(), cell.position() + start)];
             System.arraycopy(source, 0, slice.cellLogits[slice.distributionIndex(cell.layer(), cell.position())], 0, vocabSize);
         }
         return slice;
+    }
+
+    /** The rank rule, {@code rank(x) = 1 + #{v : z[v] > z[x]}}, from that count: every rank of the lens comes from here. */
+    static int rank(int countAbove) {
+        return 1 + countAbove;
     }
 
     /** A top-k entry's probability from its logit and its row's log-sum-exp. */
@@ -315,6 +322,11 @@ public final class LensResult {
             ids[pos] = topIds[cell(layer, pos) * topK];
         }
         return ids;
+    }
+
+    /** The tracked tokens' logits, probabilities and ranks per cell ({@link LensOptions#trackedTokens()}; none unless asked). */
+    public TrackedTokens tracked() {
+        return tracked;
     }
 
     /** The cells whose full distributions were requested, as given. */

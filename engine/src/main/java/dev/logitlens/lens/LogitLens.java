@@ -23,7 +23,8 @@ import java.util.function.IntFunction;
  *
  * <p>With a {@link GraphLensKernel} ({@link #inKernelGraph}) a block instead goes to the kernel whole: projection and
  * statistics run as one graph on its backend and only the cells come back (the logits are then never on the host,
- * except for a block holding a cell whose full distribution the options keep: that block goes the usual way).
+ * except for a block holding a cell whose full distribution the options keep, and for every block when tokens are
+ * tracked: those go the usual way).
  *
  * <p>A lens owns, for its lifetime, its statistics threads and its off-heap block buffers (the logits block,
  * ~63 MB for GPT-2 small at the default 24 positions): the buffers are allocated by the first run and again only
@@ -162,20 +163,17 @@ public final class LogitLens implements AutoCloseable {
         int topK = options.topKFor(vocab);
         LensResult result = new LensResult(snapshots, tokens, following, topK, vocab, options.distributionCells(),
                 tokenTexts);
-        long rowBytes = (long) kernel.width() * Float.BYTES;
         ensureRows((long) positionsPerBlock * rowsPerPosition);
+        TrackedTokens tracked = options.trackedTokens().isEmpty() ? TrackedTokens.none()
+                : new TrackedTokens(options.trackedTokens().stream().mapToInt(Integer::intValue).toArray(), rowsPerPosition, nTokens);
+        result.tracked = tracked;
         BlockSummary summary = statistics != null
                 ? new CellSummary(positionsPerBlock, rowsPerPosition, topK)
                 : new JvmSummary(threads, vocab, topK);
         GraphSummary graphSummary = graph != null ? new GraphSummary(positionsPerBlock, rowsPerPosition, topK) : null;
         for (int first = 0; first < nTokens; first += positionsPerBlock) {
             int positions = Math.min(positionsPerBlock, nTokens - first);
-            for (int p = 0; p < positions; p++) {
-                for (int layer = 0; layer < rowsPerPosition; layer++) {
-                    long source = ((long) layer * nTokens + first + p) * rowBytes;
-                    MemorySegment.copy(residual, source, rows, (long) (p * rowsPerPosition + layer) * rowBytes, rowBytes);
-                }
-            }
+            gather(residual, nTokens, rowsPerPosition, first, positions);
             long mark = Timings.start();
             if (graph != null && !needsLogits(result, first, positions)) {
                 try {
@@ -190,11 +188,53 @@ public final class LogitLens implements AutoCloseable {
             kernel.project(rows, positions * rowsPerPosition, logits);
             mark = timings.stop(Phase.PROJECTION, mark);
             summary.summarise(workers, logits, first, positions, rowsPerPosition, result);
+            track(tracked, logits, first, positions, rowsPerPosition, result);
             copyDistributions(logits, first, positions, rowsPerPosition, result);
             timings.stop(Phase.STATISTICS, mark);
         }
         requireFiniteLogits(result);
         return result;
+    }
+
+    /**
+     * The logits of the positions {@code [first, first + positions)} at every layer, without statistics: for
+     * computations that need whole distributions of a few positions at a time ({@link LensComparison}).
+     *
+     * @param residual {@code [nLayers + 1, nTokens, d]} float32, as {@link #run}
+     * @param out      {@code [positions, nLayers + 1, V]} float32, each position's rows, layer 0 first
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public synchronized void project(MemorySegment residual, int nLayers, int nTokens, int first, int positions, MemorySegment out) {
+        if (closed) {
+            throw new IllegalStateException("the lens is closed");
+        }
+        Objects.requireNonNull(residual, "residual");
+        Objects.requireNonNull(out, "out");
+        Objects.checkFromIndexSize(first, positions, nTokens);
+        int snapshots = nLayers + 1;
+        long needed = (long) snapshots * nTokens * kernel.width() * Float.BYTES;
+        if (residual.byteSize() < needed) {
+            throw new IllegalArgumentException("residual segment too small: needs " + needed + " bytes, got " + residual.byteSize());
+        }
+        if (out.byteSize() < (long) positions * snapshots * kernel.vocabSize() * Float.BYTES) {
+            throw new IllegalArgumentException("out is smaller than [" + positions + ", " + snapshots + ", " + kernel.vocabSize() + "] float32");
+        }
+        ensureRows((long) positions * snapshots);
+        gather(residual, nTokens, snapshots, first, positions);
+        long mark = Timings.start();
+        kernel.project(rows, positions * snapshots, out);
+        timings.stop(Phase.PROJECTION, mark);
+    }
+
+    /** Copies the rows of positions {@code [first, first + positions)} into {@link #rows}, {@code [positions, snapshots, d]}. */
+    private void gather(MemorySegment residual, int nTokens, int snapshots, int first, int positions) {
+        long rowBytes = (long) kernel.width() * Float.BYTES;
+        for (int p = 0; p < positions; p++) {
+            for (int layer = 0; layer < snapshots; layer++) {
+                long source = ((long) layer * nTokens + first + p) * rowBytes;
+                MemorySegment.copy(residual, source, rows, (long) (p * snapshots + layer) * rowBytes, rowBytes);
+            }
+        }
     }
 
     /**
@@ -247,8 +287,14 @@ public final class LogitLens implements AutoCloseable {
         }
     }
 
-    /** Whether the block of positions {@code [first, first + positions)} holds a cell whose logits are kept whole. */
+    /**
+     * Whether the block of positions {@code [first, first + positions)} needs its logits on the host: it holds a cell
+     * whose logits are kept whole, or tokens are tracked.
+     */
     private static boolean needsLogits(LensResult result, int first, int positions) {
+        if (result.tracked().size() > 0) { // tracked tokens are read from the logits on the host
+            return true;
+        }
         for (LensCell cell : result.distributionCells()) {
             if (cell.position() >= first && cell.position() < first + positions) {
                 return true;
@@ -346,6 +392,17 @@ public final class LogitLens implements AutoCloseable {
         }
     }
 
+    /** The tracked tokens' cells of a block, after its log-sum-exps are in the result; each thread a share of the positions. */
+    private void track(TrackedTokens tracked, MemorySegment logits, int first, int positions, int snapshots, LensResult result) {
+        if (tracked.size() == 0) {
+            return;
+        }
+        int vocab = result.vocabSize();
+        long positionBytes = (long) snapshots * vocab * Float.BYTES;
+        workers.forEachChunk(positions, (worker, p) -> tracked.record(logits, p * positionBytes, first + p, vocab,
+                result.logSumExp, new float[tracked.size()], new int[tracked.size()]));
+    }
+
     /** The full logits of the cells the options asked to keep whole. */
     private static void copyDistributions(MemorySegment logits, int first, int positions, int snapshots, LensResult result) {
         int vocab = result.vocabSize();
@@ -383,6 +440,11 @@ public final class LogitLens implements AutoCloseable {
         if (residual.byteSize() < needed) {
             throw new IllegalArgumentException("residual segment too small: [" + (nLayers + 1) + ", " + nTokens + ", " + kernel.width()
                     + "] float32 needs " + needed + " bytes, got " + residual.byteSize());
+        }
+        for (int id : options.trackedTokens()) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("tracked token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
         }
         for (LensCell cell : options.distributionCells()) {
             if (cell.layer() > nLayers || cell.position() >= nTokens) {

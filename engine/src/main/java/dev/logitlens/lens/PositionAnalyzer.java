@@ -63,9 +63,9 @@ final class PositionAnalyzer {
             // KL(ref ‖ layer) = Σ p_ref (z_ref − lse_ref − z + lse) = Σ p_ref (z_ref − z) + (lse − lse_ref)·Σ p_ref
             result.klFinal[cell] = comparison.crossFinal() + (lse - finalLse) * finalMass;
             result.klInput[cell] = comparison.crossInput() + (lse - inputLse) * inputMass;
-            result.rankFinalTop1[cell] = 1 + comparison.aboveFirst();
-            result.rankNext[cell] = next < 0 ? -1 : 1 + comparison.aboveSecond();
-            result.rankInput[cell] = 1 + comparison.aboveThird();
+            result.rankFinalTop1[cell] = LensResult.rank(comparison.aboveFirst());
+            result.rankNext[cell] = next < 0 ? -1 : LensResult.rank(comparison.aboveSecond());
+            result.rankInput[cell] = LensResult.rank(comparison.aboveThird());
         }
     }
 

@@ -187,4 +187,25 @@ final class RowReductions {
         }
         return new Comparison(crossFinal, crossInput, aboveFirst, aboveSecond, aboveThird);
     }
+
+    /**
+     * For each target, how many z exceed it, into {@code counts [targets.length]} (a NaN target counts nothing): the
+     * count behind a rank ({@link LensResult#rank}). One pass over the row per target.
+     */
+    static void countAbove(MemorySegment z, long offset, int n, float[] targets, int[] counts) {
+        int upper = SPECIES.loopBound(n);
+        for (int i = 0; i < targets.length; i++) {
+            float target = targets[i];
+            int above = 0;
+            int v = 0;
+            for (; v < upper; v += LANES) {
+                FloatVector x = FloatVector.fromMemorySegment(SPECIES, z, offset + (long) v * Float.BYTES, ORDER);
+                above += x.compare(VectorOperators.GT, target).trueCount();
+            }
+            for (; v < n; v++) {
+                above += z.get(F32, offset + (long) v * Float.BYTES) > target ? 1 : 0;
+            }
+            counts[i] = above;
+        }
+    }
 }

@@ -3,6 +3,8 @@ package dev.logitlens.table;
 import dev.logitlens.corpus.Windows;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.lens.Snapshots;
+import dev.logitlens.lens.TrackedTokens;
+import dev.logitlens.model.Json;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,13 +19,15 @@ import java.util.function.IntFunction;
  *
  * <p>Columns, in order: {@code doc, window, layer, position, context, token_id, token, next_id}, then for
  * j = 1..k {@code topj_id, topj_token, topj_prob, topj_logit}, then {@code logprob_next, rank_final_top1,
- * rank_next, rank_input, kl_final, kl_input, entropy}. Divergences, entropies and log-probabilities are in
+ * rank_next, rank_input, kl_final, kl_input, entropy}, then per tracked token i = 1..n ({@code LensOptions.trackedTokens})
+ * {@code tracki_id, tracki_prob, tracki_logit, tracki_rank}. Divergences, entropies and log-probabilities are in
  * nats; ranks count from 1 with ties in the token's favour ({@code 1 + #{v : z[v] > z[x]}}).
  */
 public final class LensRows {
 
     private final int topK;
     private final boolean withSublayer;      // the column "sublayer" after "layer" (sublayer lens, decomposition)
+    private final int[] tracked;             // [n] the tracked token ids, in the lens's order
     private final IntFunction<String> tokenText;
     private final List<TableColumn> columns;
     private int size;
@@ -51,6 +55,10 @@ public final class LensRows {
     private double[] klFinal;
     private double[] klInput;
     private double[] entropy;
+    private final float[][] trackProb;    // [n][capacity]
+    private final float[][] trackLogit;   // [n][capacity]
+    private final int[][] trackRank;      // [n][capacity]
+    private final int[][] trackId;        // [n][capacity]
 
     /**
      * @param topK      top tokens per row, ≥ 1 (at most the lens results' own top-k)
@@ -65,13 +73,27 @@ public final class LensRows {
      * sublayer lens and the decomposition those of {@link #columns(int, Snapshots.Kind)}, with {@code sublayer}.
      */
     public LensRows(int topK, IntFunction<String> tokenText, Snapshots.Kind rows) {
+        this(topK, tokenText, rows, List.of());
+    }
+
+    /**
+     * A table of {@code rows} that also holds the tracked tokens {@code tracked} (four columns each after
+     * {@code entropy}: {@code tracki_id, tracki_prob, tracki_logit, tracki_rank}); every lens result added must track
+     * them, in this order.
+     */
+    public LensRows(int topK, IntFunction<String> tokenText, Snapshots.Kind rows, List<Integer> tracked) {
+        this.tracked = tracked.stream().mapToInt(Integer::intValue).toArray();
+        this.trackProb = new float[this.tracked.length][];
+        this.trackLogit = new float[this.tracked.length][];
+        this.trackRank = new int[this.tracked.length][];
+        this.trackId = new int[this.tracked.length][];
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be at least 1, not " + topK);
         }
         this.topK = topK;
         this.withSublayer = rows != Snapshots.Kind.LAYERS;
         this.tokenText = Objects.requireNonNull(tokenText, "tokenText");
-        this.columns = columns(topK, rows);
+        this.columns = columns(topK, rows, tracked, tokenText);
         this.topId = new int[topK][];
         this.topToken = new String[topK][];
         this.topProb = new float[topK][];
@@ -97,6 +119,11 @@ public final class LensRows {
      * output of, block {@code layer}'s attention; 2 = its MLP; 0 = the embeddings, or the decomposition's final row).
      */
     public static List<TableColumn> columns(int topK, Snapshots.Kind rows) {
+        return columns(topK, rows, List.of(), Integer::toString);
+    }
+
+    /** The columns of a table of {@code rows} with the tracked tokens {@code tracked} (their texts by {@code tokenText}). */
+    public static List<TableColumn> columns(int topK, Snapshots.Kind rows, List<Integer> tracked, IntFunction<String> tokenText) {
         List<TableColumn> list = new ArrayList<>();
         list.add(new TableColumn("doc", ColumnType.INT32, false, "document index in the input, from 0", INDEX));
         list.add(new TableColumn("window", ColumnType.INT32, false, "window index in the document, from 0", INDEX));
@@ -128,6 +155,14 @@ public final class LensRows {
         list.add(new TableColumn("kl_final", ColumnType.FLOAT64, false, "KL(final ‖ layer), nats", NATS));
         list.add(new TableColumn("kl_input", ColumnType.FLOAT64, false, "KL(layer 0 ‖ layer), nats", NATS));
         list.add(new TableColumn("entropy", ColumnType.FLOAT64, false, "entropy of the layer's distribution, nats", NATS));
+        for (int i = 1; i <= tracked.size(); i++) {
+            int id = tracked.get(i - 1);
+            String which = "tracked token " + i + " (id " + id + ", " + Json.write(tokenText.apply(id)) + ")";
+            list.add(new TableColumn("track" + i + "_id", ColumnType.INT32, false, "the id of " + which, TOKEN_ID));
+            list.add(new TableColumn("track" + i + "_prob", ColumnType.FLOAT32, false, "the layer's probability of " + which, "probability (0 to 1)"));
+            list.add(new TableColumn("track" + i + "_logit", ColumnType.FLOAT32, false, "the layer's logit of " + which, "logit (unnormalised, natural-log scale)"));
+            list.add(new TableColumn("track" + i + "_rank", ColumnType.INT32, false, "the rank of " + which, RANK));
+        }
         return List.copyOf(list);
     }
 
@@ -142,6 +177,11 @@ public final class LensRows {
 
     public int topK() {
         return topK;
+    }
+
+    /** The number of tracked tokens (four columns each, after {@code entropy}). */
+    public int trackedCount() {
+        return tracked.length;
     }
 
     public List<TableColumn> columns() {
@@ -199,6 +239,10 @@ public final class LensRows {
             throw new IllegalArgumentException("a table of " + (withSublayer ? "sublayer" : "layer") + " rows cannot hold a "
                     + snapshots.kind() + " lens");
         }
+        TrackedTokens t = lens.tracked();
+        if (!Arrays.equals(t.ids(), tracked)) {
+            throw new IllegalArgumentException("the lens tracked " + Arrays.toString(t.ids()) + "; the table needs " + Arrays.toString(tracked));
+        }
         ensure(size + (to - from) * layers.length);
         for (int pos = from; pos < to; pos++) {
             int input = lens.tokenId(pos);
@@ -230,6 +274,12 @@ public final class LensRows {
                 klFinal[r] = lens.klToFinal(l, pos);
                 klInput[r] = lens.klToInput(l, pos);
                 entropy[r] = lens.entropy(l, pos);
+                for (int i = 0; i < tracked.length; i++) {
+                    trackId[i][r] = tracked[i];
+                    trackProb[i][r] = (float) t.probability(l, pos, i);
+                    trackLogit[i][r] = t.logit(l, pos, i);
+                    trackRank[i][r] = t.rank(l, pos, i);
+                }
             }
         }
     }
@@ -272,7 +322,17 @@ public final class LensRows {
                 default -> topLogit[j];
             };
         }
-        return switch (top - 4 * topK) {
+        int tail = top - 4 * topK;
+        if (tail >= 7) { // the tracked tokens, four columns each
+            int i = (tail - 7) / 4;
+            return switch ((tail - 7) % 4) {
+                case 0 -> trackId[i];
+                case 1 -> trackProb[i];
+                case 2 -> trackLogit[i];
+                default -> trackRank[i];
+            };
+        }
+        return switch (tail) {
             case 0 -> logProbNext;
             case 1 -> rankFinalTop1;
             case 2 -> rankNext;
@@ -325,6 +385,12 @@ public final class LensRows {
         klFinal = grow(klFinal, n);
         klInput = grow(klInput, n);
         entropy = grow(entropy, n);
+        for (int i = 0; i < tracked.length; i++) {
+            trackId[i] = grow(trackId[i], n);
+            trackProb[i] = trackProb[i] == null ? new float[n] : Arrays.copyOf(trackProb[i], n);
+            trackLogit[i] = trackLogit[i] == null ? new float[n] : Arrays.copyOf(trackLogit[i], n);
+            trackRank[i] = grow(trackRank[i], n);
+        }
         capacity = n;
     }
 

@@ -133,7 +133,7 @@ public enum LensRowsFormat {
     }
 
     /** A CSV field: quoted (quotes doubled) when it holds a comma, quote, line break or edge whitespace. */
-    static String csvQuote(String text) {
+    public static String csvQuote(String text) {
         boolean quote = text.isEmpty() || Character.isWhitespace(text.charAt(0)) || Character.isWhitespace(text.charAt(text.length() - 1));
         for (int i = 0; !quote && i < text.length(); i++) {
             char ch = text.charAt(i);
@@ -277,6 +277,26 @@ public enum LensRowsFormat {
             NpyWriter.write(partial.resolve("kl_final.npy"), "<f8", doubles((double[]) rows.values(tail + 4), n, null), n);
             NpyWriter.write(partial.resolve("kl_input.npy"), "<f8", doubles((double[]) rows.values(tail + 5), n, null), n);
             NpyWriter.write(partial.resolve("entropy.npy"), "<f8", doubles((double[]) rows.values(tail + 6), n, null), n);
+            int tracked = rows.trackedCount();
+            if (tracked > 0) { // [R, n] each, tracked token i in column i
+                ByteBuffer trackIds = buffer((long) n * tracked * 4);
+                ByteBuffer trackProbs = buffer((long) n * tracked * 4);
+                ByteBuffer trackLogits = buffer((long) n * tracked * 4);
+                ByteBuffer trackRanks = buffer((long) n * tracked * 4);
+                int trackStart = tail + 7;
+                for (int r = 0; r < n; r++) {
+                    for (int i = 0; i < tracked; i++) {
+                        trackIds.putInt(((int[]) rows.values(trackStart + 4 * i))[r]);
+                        trackProbs.putFloat(((float[]) rows.values(trackStart + 4 * i + 1))[r]);
+                        trackLogits.putFloat(((float[]) rows.values(trackStart + 4 * i + 2))[r]);
+                        trackRanks.putInt(((int[]) rows.values(trackStart + 4 * i + 3))[r]);
+                    }
+                }
+                NpyWriter.write(partial.resolve("track_ids.npy"), "<i4", trackIds.flip(), n, tracked);
+                NpyWriter.write(partial.resolve("track_probs.npy"), "<f4", trackProbs.flip(), n, tracked);
+                NpyWriter.write(partial.resolve("track_logits.npy"), "<f4", trackLogits.flip(), n, tracked);
+                NpyWriter.write(partial.resolve("track_ranks.npy"), "<i4", trackRanks.flip(), n, tracked);
+            }
             if (Files.exists(absolute)) {
                 deleteTree(absolute);
             }

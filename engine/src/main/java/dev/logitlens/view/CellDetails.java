@@ -33,7 +33,13 @@ record CellDetails(String heading, String context, List<Entry> top, String ranks
                 + " \u00b7 of input token " + lens.rankOfInputToken(layer, pos);
         String divergences = String.format(Locale.ROOT, "KL(final \u2016 layer) %.3f \u00b7 KL(layer 0 \u2016 layer) %.3f \u00b7 entropy %.3f nats",
                 lens.klToFinal(layer, pos), lens.klToInput(layer, pos), lens.entropy(layer, pos));
-        return new CellDetails(heading, context, top, ranks, divergences, value(view, layer, pos));
+        String value = value(view, layer, pos);
+        dev.logitlens.lens.TrackedTokens tracked = lens.tracked();
+        for (int i = 0; i < tracked.size(); i++) { // every tracked token, in the value line
+            value += String.format(Locale.ROOT, " \u00b7 %s p=%.4f logit %.2f rank %d", figure.label(tracked.id(i)),
+                    tracked.probability(layer, pos, i), tracked.logit(layer, pos, i), tracked.rank(layer, pos, i));
+        }
+        return new CellDetails(heading, context, top, ranks, divergences, value);
     }
 
     /** The line with the view's value: {@code prob = 0.731}. */

@@ -55,6 +55,14 @@ public final class ColorScale {
     /** {@link #CET_CBL2} reversed: position 0 = near white, 1 = near black. */
     public static final ColorScale CET_CBL2_R = CET_CBL2.reversed("CET-CBL2 reversed (linear_protanopic_deuteranopic_kbw_5_98_c40_r)");
 
+    /**
+     * ColorBrewer's 11-class diverging RdBu (Cynthia Brewer, colorbrewer2.org), as matplotlib's {@code "RdBu"}: position
+     * 0 = dark red {@code #67001f}, 0.5 = near white {@code #f7f7f7}, 1 = dark blue {@code #053061}. For values centred on
+     * 0 (the contrast view: the anti-target ahead red, the target ahead blue).
+     */
+    public static final ColorScale RD_BU = new ColorScale("RdBu (diverging)",
+            parse("67001f" + "b2182b" + "d6604d" + "f4a582" + "fddbc7" + "f7f7f7" + "d1e5f0" + "92c5de" + "4393c3" + "2166ac" + "053061"));
+
     private final String name;
     private final int[] stops;
 

@@ -16,7 +16,7 @@ import java.util.function.IntFunction;
  *                  for other vocabularies; any string is escaped when drawn
  * @param start     the first position shown
  * @param end       one past the last position shown
- * @param views     the panels, in order; at least one
+ * @param views     the panels, in order; at least one ({@code TRACK}: one panel per tracked token)
  * @param topDown   false (the post's layout): the final layer at the top, the input row at the bottom, input
  *                  tokens along the bottom and true next tokens along the top; true: flipped
  */
@@ -43,7 +43,17 @@ public record LensFigure(String title, LensResult lens, IntFunction<String> toke
 
     /** The views of this figure's range, one per panel. */
     public List<LensView> panels() {
-        return views.stream().map(spec -> LensView.of(lens, spec, start, end)).toList();
+        List<LensView> panels = new java.util.ArrayList<>();
+        for (LensView.Spec spec : views) {
+            if (spec.kind() == LensView.Kind.TRACK) {
+                for (int i = 0; i < lens.tracked().size(); i++) { // one panel per tracked token
+                    panels.add(LensView.tracked(lens, spec, i, start, end));
+                }
+            } else {
+                panels.add(LensView.of(lens, spec, start, end));
+            }
+        }
+        return List.copyOf(panels);
     }
 
     /** A token's text as drawn: visible escapes, in quotes like the post's labels. */

@@ -32,6 +32,12 @@ import java.util.Objects;
  *   <tr><td>{@code KL}</td><td>KL(final ‖ layer) ({@code FINAL}) or KL(layer 0 ‖ layer) ({@code INPUT}), in nats</td>
  *       <td>{@code min(max(KL, 0), klMax) / klMax}: KL ≥ klMax saturates at 1</td>
  *       <td>CET-CBL2 reversed: 0 near white, the cap near black</td></tr>
+ *   <tr><td>{@code TRACK}</td><td>a tracked token's probability ({@link LensResult#tracked()}; one view per tracked
+ *       token, {@link #tracked})</td><td>the value, on [0, 1]</td><td>Blues_r, as {@code PROB}</td></tr>
+ *   <tr><td>{@code CONTRAST}</td><td>the logit difference of the first two tracked tokens, target − anti-target
+ *       (= their log-probability difference, nats)</td>
+ *       <td>linear on [−m, m], m = the largest |value| shown: 0 at the centre</td>
+ *       <td>RdBu (diverging): the anti-target ahead red, even near white, the target ahead blue</td></tr>
  * </table>
  *
  * <h2>What follows the post, and what we chose</h2>
@@ -63,7 +69,10 @@ public final class LensView {
 
     /** What colours the cells. */
     public enum Kind {
-        LOGIT, PROB, RANK, KL;
+        LOGIT, PROB, RANK, KL, TRACK, CONTRAST;
+
+        /** The four views of the post, which need nothing but the lens ({@code --view all}). */
+        public static final java.util.List<Kind> POST = java.util.List.of(LOGIT, PROB, RANK, KL);
 
         /** The lower-case name used on the command line. */
         public String cliName() {
@@ -163,8 +172,9 @@ public final class LensView {
     private final int end;
     private final double low;
     private final double high;
+    private final int tracked;  // TRACK: the tracked token shown (index into LensResult.tracked())
 
-    private LensView(LensResult lens, Spec spec, int start, int end) {
+    private LensView(LensResult lens, Spec spec, int start, int end, int tracked) {
         this.lens = Objects.requireNonNull(lens, "lens");
         this.spec = Objects.requireNonNull(spec, "spec");
         if (start < 0 || end > lens.nTokens() || start >= end) {
@@ -173,11 +183,19 @@ public final class LensView {
         }
         this.start = start;
         this.end = end;
+        int needed = spec.kind() == Kind.CONTRAST ? 2 : spec.kind() == Kind.TRACK ? tracked + 1 : 0;
+        if (lens.tracked().size() < needed) {
+            throw new IllegalArgumentException("the " + spec.kind().cliName() + " view needs " + needed
+                    + " tracked token(s); the lens tracked " + lens.tracked().size());
+        }
+        this.tracked = tracked;
         double[] range = switch (spec.kind()) {
             case LOGIT -> logitRange();
             case PROB -> new double[] {0, 1};
             case RANK -> new double[] {1, spec.rankMax()};
             case KL -> new double[] {0, spec.klMax()};
+            case TRACK -> new double[] {0, 1};
+            case CONTRAST -> contrastRange();
         };
         this.low = range[0];
         this.high = range[1];
@@ -185,12 +203,25 @@ public final class LensView {
 
     /** The view of positions {@code [start, end)}. */
     public static LensView of(LensResult lens, Spec spec, int start, int end) {
-        return new LensView(lens, spec, start, end);
+        return new LensView(lens, spec, start, end, 0);
+    }
+
+    /** The {@code TRACK} view of tracked token {@code i} ({@link LensResult#tracked()}) over positions {@code [start, end)}. */
+    public static LensView tracked(LensResult lens, Spec spec, int i, int start, int end) {
+        if (spec.kind() != Kind.TRACK || i < 0) {
+            throw new IllegalArgumentException("a tracked token's view is a TRACK view of an index >= 0, not " + spec.kind() + " of " + i);
+        }
+        return new LensView(lens, spec, start, end, i);
+    }
+
+    /** The tracked token this view shows (TRACK), as an index into {@link LensResult#tracked()}. */
+    public int trackedIndex() {
+        return tracked;
     }
 
     /** The view of every position. */
     public static LensView of(LensResult lens, Spec spec) {
-        return new LensView(lens, spec, 0, lens.nTokens());
+        return new LensView(lens, spec, 0, lens.nTokens(), 0);
     }
 
     public LensResult lens() {
@@ -249,6 +280,8 @@ public final class LensView {
             case PROB -> lens.topProb(layer, pos, 0);
             case RANK -> spec.reference() == Reference.FINAL ? lens.rankOfFinalTop1(layer, pos) : lens.rankOfInputToken(layer, pos);
             case KL -> spec.reference() == Reference.FINAL ? lens.klToFinal(layer, pos) : lens.klToInput(layer, pos);
+            case TRACK -> lens.tracked().probability(layer, pos, tracked);
+            case CONTRAST -> lens.tracked().difference(layer, pos, 0, 1);
         };
     }
 
@@ -293,9 +326,14 @@ public final class LensView {
         return labelTokenId(layer, pos) == lens.topTokenId(lens.nLayers(), pos, 0);
     }
 
-    /** Whether the cell is outlined: it matches the final top-1, in every view but KL (as in the post). */
+    /** Whether this view outlines cells at all: every view but KL (as in the post) and the contrast (its own scale). */
+    public boolean hasOutlines() {
+        return spec.kind() != Kind.KL && spec.kind() != Kind.CONTRAST;
+    }
+
+    /** Whether the cell is outlined: it matches the final top-1, in a view that outlines ({@link #hasOutlines}). */
     public boolean outlined(int layer, int pos) {
-        return spec.kind() != Kind.KL && matchesFinal(layer, pos);
+        return hasOutlines() && matchesFinal(layer, pos);
     }
 
     /** The colour of the outline: black on the logit map, olive on the blue ones (the notebook's choice). */
@@ -309,6 +347,8 @@ public final class LensView {
             case PROB -> ColorScale.BLUES_R;
             case RANK -> ColorScale.BLUES;
             case KL -> ColorScale.CET_CBL2_R;
+            case TRACK -> ColorScale.BLUES_R;
+            case CONTRAST -> ColorScale.RD_BU;
         };
     }
 
@@ -328,13 +368,13 @@ public final class LensView {
     }
 
     /**
-     * A value as text: probabilities with 3 decimals ({@link #formatProbability}), logits and KL with 2, ranks as
-     * integers.
+     * A value as text: probabilities with 3 decimals ({@link #formatProbability}; a tracked token's too), logits, KL and
+     * contrasts with 2, ranks as integers.
      */
     public String format(double value) {
         return switch (spec.kind()) {
-            case PROB -> formatProbability(value, 3);
-            case LOGIT, KL -> String.format(Locale.ROOT, "%.2f", value);
+            case PROB, TRACK -> formatProbability(value, 3);
+            case LOGIT, KL, CONTRAST -> String.format(Locale.ROOT, "%.2f", value);
             case RANK -> Long.toString(Math.round(value));
         };
     }
@@ -350,6 +390,9 @@ public final class LensView {
             case KL -> spec.reference() == Reference.FINAL
                     ? "top-1 token; colour: KL(final \u2016 layer), nats"
                     : "top-1 token; colour: KL(layer 0 \u2016 layer), nats";
+            case TRACK -> "top-1 token; colour: p(" + trackedText(tracked) + ")";
+            case CONTRAST -> "top-1 token; colour: logit " + trackedText(0) + " \u2212 logit " + trackedText(1)
+                    + " (= log-prob difference), nats";
         };
     }
 
@@ -360,6 +403,8 @@ public final class LensView {
             case PROB -> "probability 0 to 1";
             case RANK -> "rank 1 to \u2265" + spec.rankMax() + ", log scale";
             case KL -> "KL 0 to \u2265" + compact(spec.klMax()) + " nats";
+            case TRACK -> "probability 0 to 1";
+            case CONTRAST -> "difference " + format(low) + " to " + format(high) + " nats, 0 at the centre";
         };
         return range + ", " + colorScale().name();
     }
@@ -368,12 +413,12 @@ public final class LensView {
     public List<Tick> ticks() {
         List<Tick> ticks = new ArrayList<>();
         switch (spec.kind()) {
-            case PROB -> {
+            case PROB, TRACK -> {
                 for (int i = 0; i <= 4; i++) {
                     ticks.add(new Tick(i / 4.0, String.format(Locale.ROOT, "%.2f", i / 4.0)));
                 }
             }
-            case LOGIT -> {
+            case LOGIT, CONTRAST -> {
                 for (int i = 0; i <= 4; i++) {
                     double v = low + (high - low) * i / 4;
                     ticks.add(new Tick(i / 4.0, String.format(Locale.ROOT, "%.1f", v)));
@@ -394,6 +439,25 @@ public final class LensView {
             }
         }
         return ticks;
+    }
+
+    /** Tracked token i's text, quoted as in the pictures. */
+    private String trackedText(int i) {
+        return TokenLabels.quoted(lens.tokenText(lens.tracked().id(i)));
+    }
+
+    /** [−m, m] with m the largest |target − anti| shown (1 when every difference is 0): 0 sits at the centre. */
+    private double[] contrastRange() {
+        double m = 0;
+        for (int layer = 0; layer <= lens.nLayers(); layer++) {
+            for (int pos = start; pos < end; pos++) {
+                m = Math.max(m, Math.abs(lens.tracked().difference(layer, pos, 0, 1)));
+            }
+        }
+        if (!(m > 0) || Double.isInfinite(m)) {
+            m = 1;
+        }
+        return new double[] {-m, m};
     }
 
     /**

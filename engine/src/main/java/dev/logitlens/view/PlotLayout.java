@@ -135,10 +135,10 @@ public final class PlotLayout {
 
         /**
          * The outline legend's sample cell, right of the colour bar; its text ({@link #OUTLINE_LEGEND}) follows it,
-         * 6 px to its right. Null for views that outline no cell (KL).
+         * 6 px to its right. Null for views that outline no cell (KL, contrast: {@link LensView#hasOutlines}).
          */
         public Box legendSwatch() {
-            if (view.spec().kind() == LensView.Kind.KL) {
+            if (!view.hasOutlines()) {
                 return null;
             }
             Box bar = colourBar();
@@ -189,7 +189,7 @@ public final class PlotLayout {
                 gridX = Math.max(gridX, MARGIN + labelRun(bottomLabels(figure, view)) - CELL_WIDTH / 2);
                 right = Math.max(right, view.positions() * CELL_WIDTH
                         + Math.max(labelRun(topLabels(figure, view)) - CELL_WIDTH / 2, 40));
-                if (view.spec().kind() != LensView.Kind.KL) { // the outline legend, right of the colour bar
+                if (view.hasOutlines()) { // the outline legend, right of the colour bar
                     double bar = Math.min(BAR_MAX_WIDTH, Math.max(view.positions() * CELL_WIDTH, 160));
                     right = Math.max(right, bar + LEGEND_GAP + LEGEND_SWATCH_WIDTH + 6
                             + OUTLINE_LEGEND.length() * LEGEND_FONT * 0.6);
