@@ -364,7 +364,8 @@ public final class LensDump {
         root.put("model", modelEntry);
         root.put("corpus", corpusEntry);
         root.put("settings", settingsEntry);
-        root.put("columns", LensRows.columns(settings.topK(), settings.rows(), settings.trackedTokens(), texts).stream().map(c -> {
+        root.put("columns", LensRows.columns(settings.topK(), settings.rows(), settings.trackedTokens(),
+                TokenTexts.forVocabulary(config.nVocab())).stream().map(c -> {
             Map<String, Object> column = new LinkedHashMap<>(); // not Map.of: its order changes from run to run
             column.put("name", c.name());
             column.put("type", c.type().name().toLowerCase());
