@@ -28,7 +28,7 @@ public final class TrackPlot {
     /** The lowest probability the log axis shows: smaller ones are drawn at its bottom edge. */
     public static final double LOG_FLOOR = 1e-12;
 
-    /** Okabe & Ito (2008), "Color Universal Design": the line colours in order (black last, then repeated). */
+    /** Okabe &amp; Ito (2008), "Color Universal Design": the line colours in order (black last, then repeated). */
     public static final int[] COLOURS = {0x0072B2, 0xD55E00, 0x009E73, 0xCC79A7, 0xE69F00, 0x56B4E9, 0xF0E442, 0x000000};
 
     static final double PLOT_WIDTH = 560;
