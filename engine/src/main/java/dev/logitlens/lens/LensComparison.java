@@ -88,32 +88,22 @@ public final class LensComparison {
         return result;
     }
 
-    /** KL, JS and both top-1s of one pair of rows into cell {@code cell}. */
+    /**
+     * KL, JS and both top-1s of one pair of rows into cell {@code cell}: the maxima, top-1s (equal logits by lower id)
+     * and log-sum-exps by the lens's own row reductions, then one pass for the two divergences.
+     */
     private void compareRows(MemorySegment za, MemorySegment zb, long offset, int vocab, int cell) {
-        int argA = 0;
-        int argB = 0;
-        float maxA = za.get(F32, offset);
-        float maxB = zb.get(F32, offset);
-        for (int v = 1; v < vocab; v++) {
-            float x = za.get(F32, offset + (long) v * Float.BYTES);
-            float y = zb.get(F32, offset + (long) v * Float.BYTES);
-            if (x > maxA) {
-                maxA = x;
-                argA = v;
-            }
-            if (y > maxB) {
-                maxB = y;
-                argB = v;
-            }
-        }
-        double sumA = 0;
-        double sumB = 0;
-        for (int v = 0; v < vocab; v++) {
-            sumA += Math.exp(za.get(F32, offset + (long) v * Float.BYTES) - (double) maxA);
-            sumB += Math.exp(zb.get(F32, offset + (long) v * Float.BYTES) - (double) maxB);
-        }
-        double lseA = maxA + Math.log(sumA);
-        double lseB = maxB + Math.log(sumB);
+        TopKSelector top = new TopKSelector(1);
+        int[] id = new int[1];
+        float[] logit = new float[1];
+        float maxA = RowReductions.maxAndTopK(za, offset, vocab, top);
+        top.drainSorted(id, logit, 0);
+        int argA = id[0];
+        float maxB = RowReductions.maxAndTopK(zb, offset, vocab, top);
+        top.drainSorted(id, logit, 0);
+        int argB = id[0];
+        double lseA = maxA + Math.log(RowReductions.expSums(za, offset, vocab, maxA).sum());
+        double lseB = maxB + Math.log(RowReductions.expSums(zb, offset, vocab, maxB).sum());
         double klAB = 0;
         double jsSum = 0;
         for (int v = 0; v < vocab; v++) {
