@@ -179,7 +179,7 @@ typedef struct ll_lens_readback {
     float *final_maxima;                                                /* [P] */
     int32_t *top_ids;                                                   /* [R, k] */
     float *top_logits;                                                  /* [R, k] */
-    float *exact_rows;                                                  /* [S, V] one position's z, for the exact path */
+    float *exact_rows;                                                  /* [S, V] one position's z: made by the exact path */
 } ll_lens_readback;
 
 static void ll_readback_free(ll_lens_readback *b) {
@@ -191,7 +191,7 @@ static void ll_readback_free(ll_lens_readback *b) {
     free(b->top_ids);
 }
 
-static bool ll_readback_alloc(ll_lens_readback *b, int64_t n_positions, int64_t n_snapshots, int64_t n_vocab, int32_t top_k) {
+static bool ll_readback_alloc(ll_lens_readback *b, int64_t n_positions, int64_t n_snapshots, int32_t top_k) {
     size_t rows = (size_t) (n_positions * n_snapshots);
     float **per_row[] = { &b->max, &b->log_sum, &b->entropy, &b->kl_final, &b->kl_input, &b->next_logit,
                           &b->above_next, &b->above_input, &b->above_top1, &b->at_least_kth };
@@ -203,8 +203,7 @@ static bool ll_readback_alloc(ll_lens_readback *b, int64_t n_positions, int64_t 
     b->final_maxima = malloc((size_t) n_positions * sizeof(float));
     b->top_ids = malloc(rows * (size_t) top_k * sizeof(int32_t));
     b->top_logits = malloc(rows * (size_t) top_k * sizeof(float));
-    b->exact_rows = malloc((size_t) (n_snapshots * n_vocab) * sizeof(float));
-    return ok && b->final_maxima != NULL && b->top_ids != NULL && b->top_logits != NULL && b->exact_rows != NULL;
+    return ok && b->final_maxima != NULL && b->top_ids != NULL && b->top_logits != NULL;
 }
 
 static void ll_readback(const ll_lens_graph *g, ll_lens_readback *b) {
@@ -276,6 +275,9 @@ static int32_t ll_position_exactly(const ll_lens_graph *g, ll_lens_readback *b, 
                                    const ll_lens_stats_out *out, ll_error *err) {
     int64_t n_vocab = g->z->ne[0];
     size_t position_bytes = (size_t) n_snapshots * (size_t) n_vocab * sizeof(float);
+    if (b->exact_rows == NULL && (b->exact_rows = malloc(position_bytes)) == NULL) {
+        return ll_fail(err, LL_ERR_ALLOC, "out of memory reading back %d x %lld logits", n_snapshots, (long long) n_vocab);
+    }
     ggml_backend_tensor_get(g->z, b->exact_rows, (size_t) p * position_bytes, position_bytes);
     int64_t first = p * n_snapshots;
     ll_lens_stats_out cells = {
@@ -333,7 +335,7 @@ int32_t ll_lens(ll_projector *projector, const float *rows, int32_t n_positions,
     int32_t *input_ids = ll_row_tokens(input_tokens, n_positions, n_snapshots);  /* [R] */
     int32_t *next_ids = ll_row_tokens(next_tokens, n_positions, n_snapshots);    /* [R] */
     ll_lens_readback back = {0};
-    bool allocated = ll_readback_alloc(&back, n_positions, n_snapshots, n_vocab, top_k);
+    bool allocated = ll_readback_alloc(&back, n_positions, n_snapshots, top_k);
     if (ctx == NULL || input_ids == NULL || next_ids == NULL || !allocated) {
         rc = ll_fail(err, LL_ERR_ALLOC, "out of memory preparing the lens of %d x %d rows", n_positions, n_snapshots);
         goto done;
