@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -108,6 +109,45 @@ class LogitLensTest {
             LensResult result = lens.run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens,
                     LensOptions.defaults().withTopK(4));
             assertMatches(new ReferenceLens(residual, nLayers + 1, nTokens, w, vocab, width), result, tokens, CONTINUOUS_TIE);
+        }
+    }
+
+    /**
+     * A graph kernel whose backend lacks one of the graph's operations (GraphLensKernel's contract: it throws
+     * UnsupportedOperationException) is projected and summarised the usual way, and the lens says it no longer uses
+     * the graph.
+     */
+    @Test
+    void aBackendWithoutTheGraphsOperationsFallsBackToTheUsualWay() {
+        int nLayers = 2;
+        int nTokens = 3;
+        int vocab = 70;
+        int width = 12;
+        Random random = new Random(12);
+        float[] w = TestMatrices.peakedUnembedding(random, vocab, width);
+        float[] residual = TestMatrices.gaussian(random, (nLayers + 1) * nTokens * width, 1.0);
+        int[] tokens = {5, 0, 69};
+        try (ScalarProjectionKernel scalar = new ScalarProjectionKernel(TestMatrices.unembedding(w, vocab, width));
+             LogitLens lens = LogitLens.inKernelGraph(new WithoutGraph(scalar), 2, null,
+                     TokenTexts.forVocabulary(vocab), new Timings())) {
+            assertTrue(lens.statisticsInGraph());
+            LensResult result = lens.run(TestMatrices.offHeap(residual), nLayers, nTokens, tokens,
+                    LensOptions.defaults().withTopK(4));
+            assertMatches(new ReferenceLens(residual, nLayers + 1, nTokens, w, vocab, width), result, tokens, CONTINUOUS_TIE);
+            assertFalse(lens.statisticsInGraph(), "the lens no longer claims the graph");
+        }
+    }
+
+    /** A kernel that projects but whose backend cannot run the lens graph. */
+    private record WithoutGraph(ProjectionKernel kernel) implements GraphLensKernel {
+        @Override public int vocabSize() { return kernel.vocabSize(); }
+        @Override public int width() { return kernel.width(); }
+        @Override public String name() { return "no-graph"; }
+        @Override public void project(MemorySegment rows, int nRows, MemorySegment logits) { kernel.project(rows, nRows, logits); }
+        @Override public void close() { }
+        @Override public int projectAndSummarise(MemorySegment rows, int positions, int snapshots, int[] inputs, int[] nexts,
+                                                 CellStatistics out) {
+            throw new UnsupportedOperationException("this backend cannot compute TOP_K");
         }
     }
 
