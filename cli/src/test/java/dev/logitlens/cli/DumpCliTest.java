@@ -59,12 +59,11 @@ class DumpCliTest {
     /** {@code documents} JSONL documents of token ids, lengths 1 to 30. */
     static Path tokensCorpus(Path file, int documents, long seed) throws IOException {
         SplittableRandom random = new SplittableRandom(seed);
-        StringBuilder text = new StringBuilder();
+        int[][] tokens = new int[documents][];
         for (int d = 0; d < documents; d++) {
-            int[] tokens = random.ints(1 + random.nextInt(30), 0, CONFIG.nVocab()).toArray();
-            text.append("{\"tokens\": ").append(Arrays.toString(tokens)).append("}\n");
+            tokens[d] = random.ints(1 + random.nextInt(30), 0, CONFIG.nVocab()).toArray();
         }
-        return Files.writeString(file, text);
+        return Fixtures.writeTokenCorpus(file, tokens);
     }
 
     static List<Map<String, String>> csvRows(Path folder) throws IOException {

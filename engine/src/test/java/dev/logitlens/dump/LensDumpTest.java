@@ -15,6 +15,7 @@ import dev.logitlens.table.LensRowsFormat;
 import dev.logitlens.table.TableColumn;
 import dev.logitlens.testing.CsvReader;
 import dev.logitlens.testing.FolderBytes;
+import dev.logitlens.testing.Fixtures;
 import dev.logitlens.testing.GgufWriter;
 import dev.logitlens.testing.TableAssertions;
 import dev.logitlens.testing.TinyGpt2;
@@ -61,11 +62,7 @@ class LensDumpTest {
     static void open() throws IOException {
         Path file = new GgufWriter(TinyGpt2.generate(CONFIG, 11, 4, true)).write(shared.resolve("m.gguf"));
         model = LensModel.open(file, LensSettings.defaults().withThreads(2));
-        StringBuilder jsonl = new StringBuilder();
-        for (int[] document : DOCUMENTS) {
-            jsonl.append("{\"tokens\": ").append(Arrays.toString(document)).append("}\n");
-        }
-        corpusFile = Files.writeString(shared.resolve("corpus.jsonl"), jsonl);
+        corpusFile = Fixtures.writeTokenCorpus(shared.resolve("corpus.jsonl"), DOCUMENTS);
     }
 
     @AfterAll

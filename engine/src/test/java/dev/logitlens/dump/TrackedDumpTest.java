@@ -14,6 +14,7 @@ import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.model.Json;
 import dev.logitlens.table.LensRowsFormat;
 import dev.logitlens.testing.CsvReader;
+import dev.logitlens.testing.Fixtures;
 import dev.logitlens.testing.GgufWriter;
 import dev.logitlens.testing.TinyGpt2;
 import org.junit.jupiter.api.AfterAll;
@@ -60,11 +61,7 @@ class TrackedDumpTest {
     static void open() throws IOException {
         Path file = new GgufWriter(TinyGpt2.generate(CONFIG, 12, 4, true)).write(shared.resolve("m.gguf"));
         model = LensModel.open(file, LensSettings.defaults().withThreads(2));
-        StringBuilder jsonl = new StringBuilder();
-        for (int[] document : DOCUMENTS) {
-            jsonl.append("{\"tokens\": ").append(Arrays.toString(document)).append("}\n");
-        }
-        corpusFile = Files.writeString(shared.resolve("corpus.jsonl"), jsonl);
+        corpusFile = Fixtures.writeTokenCorpus(shared.resolve("corpus.jsonl"), DOCUMENTS);
     }
 
     @AfterAll

@@ -61,6 +61,15 @@ public final class Fixtures {
                 + " nor above " + Path.of("").toAbsolutePath());
     }
 
+    /** Writes {@code documents} as a JSONL corpus of token ids ({@code {"tokens": [...]}} a line) to {@code file}. */
+    public static Path writeTokenCorpus(Path file, int[][] documents) throws IOException {
+        StringBuilder jsonl = new StringBuilder();
+        for (int[] document : documents) {
+            jsonl.append("{\"tokens\": ").append(Arrays.toString(document)).append("}\n");
+        }
+        return Files.writeString(file, jsonl);
+    }
+
     /** {@code gpt-nano-sort/gpt-nano-sort-model.json}: the llm-viz model (3 layers, 3 heads, d=48, vocab 3, context 11). */
     public static Path gptNanoSortModel() {
         return existing(root().resolve("gpt-nano-sort/gpt-nano-sort-model.json"));
