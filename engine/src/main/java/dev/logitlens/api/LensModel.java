@@ -30,6 +30,7 @@ import dev.logitlens.tokenizer.TokenTexts;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -238,7 +239,7 @@ public final class LensModel implements AutoCloseable {
             ResidualMode mode = rows == Snapshots.Kind.DECOMPOSED ? ResidualMode.RAW : settings.mode();
             ResidualStream stream = session.forward(tokens, mode, rows != Snapshots.Kind.LAYERS, arena); // [n_layer+1, T, d] (+ mid [n_layer, T, d])
             int d = stream.width();
-            java.lang.foreign.MemorySegment residual = switch (rows) { // [S, T, d]
+            MemorySegment residual = switch (rows) { // [S, T, d]
                 case LAYERS -> stream.residual();
                 case SUBLAYERS -> SublayerStreams.interleave(stream.residual(), stream.mid(), nLayer, tokens.length, d, arena);
                 case DECOMPOSED -> SublayerStreams.decompose(stream.residual(), stream.mid(), nLayer, tokens.length, d,
@@ -282,7 +283,7 @@ public final class LensModel implements AutoCloseable {
      * run of that stream would use: for statistics over whole distributions a block at a time
      * ({@link dev.logitlens.lens.LensComparison}), never the {@code [n_layer + 1, T, V]} tensor.
      */
-    public synchronized void project(ResidualStream stream, int first, int positions, java.lang.foreign.MemorySegment out) {
+    public synchronized void project(ResidualStream stream, int first, int positions, MemorySegment out) {
         ensureOpen();
         lensFor(stream.nTokens(), stream.nLayers() + 1).project(stream.residual(), stream.nLayers(), stream.nTokens(), first, positions, out);
     }
