@@ -101,9 +101,14 @@ done
 if [ "$cuda" = ON ]; then
     "$py" - "$work/stats-cpu.csv" "$work/stats-cuda.csv" <<'EOF' | tee -a "$out/summary.txt" || fail "stats: CUDA differs from the CPU"
 import csv, sys
+def number(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
 a, b = (list(csv.DictReader(open(p))) for p in sys.argv[1:3])
-worst = max(abs(float(x[k]) - float(y[k])) / (1 + abs(float(x[k])))
-            for x, y in zip(a, b) for k in x if x[k] not in ("", None) and k not in ("layer",) and x[k].replace(".", "", 1).replace("-", "", 1).replace("e", "", 1).isdigit())
+pairs = [(number(x[k]), number(y[k])) for x, y in zip(a, b) for k in x if k != "layer"]
+worst = max((abs(u - v) / (1 + abs(u)) for u, v in pairs if u is not None and v is not None), default=0.0)
 print(f"stats cuda vs cpu: {len(a)} layers, max relative difference {worst:.2e}")
 sys.exit(0 if len(a) == len(b) and worst < 1e-3 else 1)
 EOF
