@@ -5,6 +5,7 @@ import dev.logitlens.api.LensSettings;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
 import dev.logitlens.lens.Snapshots;
+import dev.logitlens.lens.VectorApi;
 import dev.logitlens.model.Json;
 import dev.logitlens.table.LensRows;
 import dev.logitlens.table.LensRowsFormat;
@@ -105,7 +106,8 @@ final class RunCommand implements Callable<Integer> {
         if (timings) {
             record.addAll(model.timings());
             PrintWriter err = spec.commandLine().getErr();
-            err.println("timings (" + model.kernelName() + ", " + modelOptions.threads + " threads):");
+            err.println("timings (" + model.kernelName() + ", " + modelOptions.threads + " threads"
+                    + (VectorApi.available() ? "" : "; a quick start, without the Vector API") + "):");
             LogitLensCli.finishTimings(spec, record);
         }
     }

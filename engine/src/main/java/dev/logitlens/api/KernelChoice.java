@@ -1,5 +1,6 @@
 package dev.logitlens.api;
 
+import dev.logitlens.lens.VectorApi;
 import dev.logitlens.runtime.Backend;
 import dev.logitlens.runtime.ProjectionPrecision;
 
@@ -9,8 +10,9 @@ import dev.logitlens.runtime.ProjectionPrecision;
  * <table>
  *   <caption>What each choice runs</caption>
  *   <tr><th>choice</th><th>projection</th><th>statistics</th></tr>
- *   <tr><td>{@link #AUTO}</td><td>CPU: per input, ggml for short inputs, the JVM's Vector API for long ones (float32);
- *       ggml at a reduced precision</td><td>CPU: the shim's (C)</td></tr>
+ *   <tr><td>{@link #AUTO}</td><td>CPU: per input, ggml for short inputs, the JVM's Vector API for long ones (float32;
+ *       ggml in a JVM without the Vector API, see {@link VectorApi}); ggml at a reduced precision</td><td>CPU: the
+ *       shim's (C)</td></tr>
  *   <tr><td>{@link #AUTO} on CUDA, {@link #NATIVE}</td><td colspan="2">one ggml graph on the model's backend
  *       ({@code ll_lens}): only the cells come back</td></tr>
  *   <tr><td>{@link #JVM}</td><td>the JVM's Vector API</td><td>the JVM's Vector API</td></tr>
@@ -33,11 +35,19 @@ public enum KernelChoice {
      */
     public static final int JVM_PROJECTION_MIN_ROWS = Integer.getInteger("logitlens.jvmProjectionMinRows", 4096);
 
-    /** Whether the projection of {@code rows} rows runs in the JVM ({@link #JVM}) or in ggml ({@link #NATIVE}). */
+    /** Whether the projection of {@code rows} rows runs in the JVM ({@link #JVM}) or in ggml ({@link #NATIVE}), in this JVM. */
     public KernelChoice projection(Backend backend, ProjectionPrecision precision, long rows) {
+        return projection(backend, precision, rows, VectorApi.available());
+    }
+
+    /**
+     * {@link #projection(Backend, ProjectionPrecision, long)} in a JVM with or without the Vector API: without it
+     * ({@link VectorApi}), AUTO always picks ggml.
+     */
+    public KernelChoice projection(Backend backend, ProjectionPrecision precision, long rows, boolean vectorApi) {
         return switch (this) {
             case NATIVE, JVM -> this;
-            case AUTO -> backend == Backend.CPU && precision == ProjectionPrecision.F32 && rows >= JVM_PROJECTION_MIN_ROWS
+            case AUTO -> vectorApi && backend == Backend.CPU && precision == ProjectionPrecision.F32 && rows >= JVM_PROJECTION_MIN_ROWS
                     ? JVM : NATIVE;
         };
     }

@@ -33,7 +33,11 @@ public final class JvmProjectionKernel implements ProjectionKernel {
     /** Column panels a worker claims at a time (1024 vocabulary columns). */
     private static final int PANELS_PER_CHUNK = 64;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final long TILE_BYTES = (long) MR * NR * Float.BYTES;
+
+    /** One [MR, NR] float32 tile: a method, not a constant, so that loading this class needs no Vector API ({@link VectorApi}). */
+    private static long tileBytes() {
+        return (long) MR * NR * Float.BYTES;
+    }
 
     private final int vocabSize;
     private final int width;
@@ -52,6 +56,7 @@ public final class JvmProjectionKernel implements ProjectionKernel {
      * @param threads     worker threads (≥ 1), owned by this kernel until {@link #close()}
      */
     public JvmProjectionKernel(TensorInfo unembedding, int threads) {
+        VectorApi.require("the JVM kernel");
         UnembeddingMatrix matrix = new UnembeddingMatrix(unembedding);
         this.vocabSize = matrix.vocabSize();
         this.width = matrix.width();
@@ -59,7 +64,7 @@ public final class JvmProjectionKernel implements ProjectionKernel {
         this.arena = Arena.ofShared();
         try {
             this.packed = PackedUnembedding.pack(matrix, arena, workers);
-            this.edgeTiles = arena.allocate(threads * TILE_BYTES, 64);
+            this.edgeTiles = arena.allocate(threads * tileBytes(), 64);
         } catch (RuntimeException | Error e) {
             workers.close();
             arena.close();
@@ -104,7 +109,7 @@ public final class JvmProjectionKernel implements ProjectionKernel {
             MemorySegment a = packRows(rows, nRows);
             int nPanels = packed.nPanels();
             workers.forEachChunk(Math.ceilDiv(nPanels, PANELS_PER_CHUNK), (worker, chunk) -> {
-                MemorySegment edgeTile = edgeTiles.asSlice(worker * TILE_BYTES, TILE_BYTES);
+                MemorySegment edgeTile = edgeTiles.asSlice(worker * tileBytes(), tileBytes());
                 int end = Math.min(nPanels, (chunk + 1) * PANELS_PER_CHUNK);
                 for (int j = chunk * PANELS_PER_CHUNK; j < end; j++) {
                     multiplyPanel(a, nRows, j, logits, edgeTile);

@@ -61,6 +61,7 @@ public final class LensComparison {
                                          int positionsPerBlock) {
         Objects.requireNonNull(a, "a");
         Objects.requireNonNull(b, "b");
+        VectorApi.require("comparing lenses");
         if (tokensA < 1 || tokensB < 1 || nLayers < 0 || vocab < 1 || positionsPerBlock < 1) {
             throw new IllegalArgumentException("bad comparison shape: T_A=" + tokensA + " T_B=" + tokensB + " n_layer="
                     + nLayers + " V=" + vocab + " block=" + positionsPerBlock);

@@ -22,6 +22,7 @@ final class PositionAnalyzer {
     private final float[] inputProbs; // [V] softmax of layer 0 at the current position
 
     PositionAnalyzer(int vocabSize, int topK) {
+        VectorApi.require("the JVM statistics");
         this.vocabSize = vocabSize;
         this.topK = topK;
         this.selector = new TopKSelector(topK);

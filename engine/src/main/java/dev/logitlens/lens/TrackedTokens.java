@@ -25,6 +25,9 @@ public final class TrackedTokens {
     private final int[] ranks;        // [n_layer + 1, T, n]
 
     TrackedTokens(int[] ids, int snapshots, int nTokens) {
+        if (ids.length > 0) {
+            VectorApi.require("tracking tokens");
+        }
         this.ids = ids.clone();
         this.snapshots = snapshots;
         this.nTokens = nTokens;

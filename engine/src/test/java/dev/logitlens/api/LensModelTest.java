@@ -6,6 +6,7 @@ import dev.logitlens.hub.HubModels;
 import dev.logitlens.hub.HubOptions;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.lens.VectorApi;
 import dev.logitlens.model.Gpt2Config;
 import dev.logitlens.runtime.Backend;
 import dev.logitlens.runtime.ProjectionPrecision;
@@ -73,6 +74,11 @@ class LensModelTest {
         assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CUDA, ProjectionPrecision.F32, 1 << 20));
         assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F16, 1 << 20));
         assertEquals(KernelChoice.JVM, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F32, 1 << 20));
+        assertTrue(VectorApi.available(), "the tests run with the Vector API");
+        assertEquals(KernelChoice.NATIVE, KernelChoice.AUTO.projection(Backend.CPU, ProjectionPrecision.F32, 1 << 20, false),
+                "without the Vector API (./logitlens's quick start) AUTO keeps to ggml");
+        assertEquals(KernelChoice.JVM, KernelChoice.JVM.projection(Backend.CPU, ProjectionPrecision.F32, 1, false),
+                "an explicit choice stands; the kernel itself then says what is missing");
         assertTrue(KernelChoice.AUTO.inGraph(Backend.CUDA), "on CUDA the statistics stay on the device");
         assertFalse(KernelChoice.AUTO.inGraph(Backend.CPU), "on the CPU AUTO keeps the C statistics");
         assertTrue(KernelChoice.NATIVE.inGraph(Backend.CPU));
