@@ -5,6 +5,7 @@
 #   logitlens-<version>/lib/logitlens.jar   the command line with the engine, the bindings and the native
 #                                           libraries (liblogitlens, ggml and its CPU variants) inside
 #   logitlens-<version>/lib/logitlens.aot   the JDK start-up cache, recorded with that runtime (+ its size)
+#   logitlens-<version>/lib/logitlens-quick.aot   the quick start's, likewise
 #   logitlens-<version>/LICENSE, THIRD-PARTY-NOTICES.md, README.md
 # Needs a JDK 25 (scripts/java-home.sh) and the build tools of scripts/install-deps.sh.
 # Usage: scripts/dist.sh [--no-build]   (--no-build: package cli/target/logitlens.jar as it is, e.g. right after
@@ -68,21 +69,27 @@ The Java runtime in \`runtime/\` was made with jlink ($modules); the native libr
 whole manual. Licence: MIT (LICENSE); third-party notices: THIRD-PARTY-NOTICES.md.
 README
 
-# The start-up cache, from one training run of the distribution's own runtime and jar on the small test model.
-# The JVM checks the jar by its path relative to the runtime, so the cache stays valid wherever the folder goes.
-aot="$home/lib/logitlens.aot"
-if "$home/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
-    --add-opens java.base/java.io=ALL-UNNAMED -XX:+UseParallelGC \
-    -XX:AOTCacheOutput="$aot" -Xlog:aot=off -Xlog:cds=off -jar "$home/lib/logitlens.jar" \
-    run --model test-data/gpt-nano-sort/gpt-nano-sort-model.json --tokens 2,1,0,2,1,0,0,0,1,1,2 --color never \
-    >/dev/null 2>"$stage/aot.log" && [ -s "$aot" ]; then
-    wc -c <"$aot" | tr -d ' ' >"$aot.size"
-else
-    echo "dist: recording the start-up cache failed (the distribution works without it):" >&2
-    cat "$stage/aot.log" >&2
-    rm -f "$aot" "$aot.config"
-fi
-rm -f "$aot.config"
+# The start-up caches (JDK AOT caches), each from one training run of the distribution's own runtime and jar on the
+# small test model, started as the launcher starts the JVM: the full start's and the quick start's
+# (scripts/dist/logitlens). The JVM checks the jar by its path relative to the runtime, so they stay valid
+# wherever the folder goes.
+record_cache() { # record_cache FILE JVM_FLAGS...
+    local file=$1
+    shift
+    if "$home/runtime/bin/java" "$@" -XX:AOTCacheOutput="$file" -Xlog:aot=off -Xlog:cds=off -jar "$home/lib/logitlens.jar" \
+        run --model test-data/gpt-nano-sort/gpt-nano-sort-model.json --tokens 2,1,0,2,1,0,0,0,1,1,2 --color never \
+        >/dev/null 2>"$stage/cache.log" && [ -s "$file" ]; then
+        wc -c <"$file" | tr -d ' ' >"$file.size"
+    else
+        echo "dist: recording the start-up cache $(basename "$file") failed (the distribution works without it):" >&2
+        cat "$stage/cache.log" >&2
+        rm -f "$file"
+    fi
+    rm -f "$file.config"
+}
+record_cache "$home/lib/logitlens.aot" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
+    --add-opens java.base/java.io=ALL-UNNAMED -XX:+UseParallelGC
+record_cache "$home/lib/logitlens-quick.aot" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseParallelGC
 
 mkdir -p dist
 tar -C "$stage" -czf "$tarball.partial" "$name"

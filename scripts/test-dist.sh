@@ -22,7 +22,7 @@ tail -n 1 "$tmp/dist.log"
 mkdir "$tmp/unpacked" "$tmp/tools"
 tar -C "$tmp/unpacked" -xzf "$tarball"
 home=$(echo "$tmp"/unpacked/logitlens-*)
-for f in bin/logitlens runtime/bin/java lib/logitlens.jar lib/logitlens.aot LICENSE THIRD-PARTY-NOTICES.md; do
+for f in bin/logitlens runtime/bin/java lib/logitlens.jar lib/logitlens.aot lib/logitlens-quick.aot LICENSE THIRD-PARTY-NOTICES.md; do
     check "the tarball holds $f" test -e "$home/$f"
 done
 # PATH: the tools the launcher uses and nothing else (no java)
@@ -42,8 +42,19 @@ check "no message on standard error, not even the incubator warning" test ! -s "
 bare "$home/bin/logitlens" info --system >"$tmp/system.txt" 2>/dev/null
 check "info --system names the CPU variant" grep -q "^cpu_variant " "$tmp/system.txt"
 check "and the distribution's runtime" grep -q "$home/runtime" "$tmp/system.txt"
-LOGITLENS_AOT=0 bare "$home/bin/logitlens" "${args[@]}" >"$tmp/noaot.csv" 2>/dev/null
+bare LOGITLENS_QUICK=0 "$home/bin/logitlens" "${args[@]}" >"$tmp/full.csv" 2>"$tmp/full.err"
+check "the same lens in the full start as in run's quick start" cmp -s "$tmp/full.csv" "$tmp/dist.csv"
+check "and no message on standard error there either" test ! -s "$tmp/full.err"
+bare LOGITLENS_QUICK=0 LOGITLENS_AOT=0 "$home/bin/logitlens" "${args[@]}" >"$tmp/noaot.csv" 2>/dev/null
 check "the same lens without the start-up cache" cmp -s "$tmp/noaot.csv" "$tmp/dist.csv"
+bare "$home/bin/logitlens" "${args[@]}" --timings 2>&1 >/dev/null | grep -q "a quick start, without the Vector API"
+check "run starts quick" test $? -eq 0
+"$home/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseParallelGC \
+    -XX:AOTCache="$home/lib/logitlens-quick.aot" -Xlog:aot -jar "$home/lib/logitlens.jar" --version >"$tmp/aot.log" 2>&1
+check "the quick start's cache, recorded elsewhere, is used where the tarball was unpacked" \
+    grep -q "Using AOT-linked classes: true" "$tmp/aot.log"
+bare "$home/bin/logitlens" "${args[@]}" --track 1 --timings 2>&1 >/dev/null | grep -q "^timings (.*threads):"
+check "but not with --track" test $? -eq 0
 bare "$home/bin/logitlens" run --model "$tmp/missing.gguf" --tokens 1 >/dev/null 2>"$tmp/missing.err"
 check "a missing model is exit 1" test $? -eq 1
 check "with a message that names it" grep -q "missing.gguf" "$tmp/missing.err"
