@@ -2,7 +2,8 @@
 # Time to first lens (docs/BENCHMARKS.md): `logitlens run` on 8 tokens of a random GPT-2-small-shaped model, as a
 # whole process from the shell, on a Hugging Face folder laid out as the hub cache holds it and on a GGUF file,
 # against the same job as a PyTorch process (benchmarks/python/lens_torch.py), in one hyperfine run, page cache
-# warm (each run re-reads the files first), 2 threads. Also with the JDK AOT cache off (LOGITLENS_AOT=0).
+# warm (each run re-reads the files first), 2 threads. Also with the full start instead of run's quick one
+# (LOGITLENS_QUICK=0), with and without the JDK AOT cache (LOGITLENS_AOT=0).
 #
 #   benchmarks/time-to-first-lens.sh [DIR]      (DIR: where the models are written once; default $TMPDIR/logitlens-ttfl)
 #
@@ -27,8 +28,10 @@ hyperfine -N -w 1 -r "${RUNS:-10}" --prepare "$warm" --export-markdown "$dir/ttf
     -n "logitlens run, HF folder (--model gpt2)" "$root/logitlens run --model gpt2 --tokens $tokens --threads 2" \
     -n "logitlens run, GGUF" "$root/logitlens run --model $dir/gpt2-small.gguf --tokens $tokens --threads 2" \
     -n "PyTorch process, HF folder" "/usr/bin/python3 $root/benchmarks/python/lens_torch.py $snapshot $tokens 2"
-LOGITLENS_AOT=0 hyperfine -N -w 1 -r "${RUNS:-10}" --prepare "$warm" \
-    -n "logitlens run, GGUF, no AOT cache" "$root/logitlens run --model $dir/gpt2-small.gguf --tokens $tokens --threads 2"
+LOGITLENS_QUICK=0 hyperfine -N -w 1 -r "${RUNS:-10}" --prepare "$warm" \
+    -n "logitlens run, GGUF, full start (LOGITLENS_QUICK=0)" "$root/logitlens run --model $dir/gpt2-small.gguf --tokens $tokens --threads 2"
+LOGITLENS_QUICK=0 LOGITLENS_AOT=0 hyperfine -N -w 1 -r "${RUNS:-10}" --prepare "$warm" \
+    -n "logitlens run, GGUF, full start without the AOT cache" "$root/logitlens run --model $dir/gpt2-small.gguf --tokens $tokens --threads 2"
 echo "phases (one run each):"
 $warm >/dev/null; "$root/logitlens" run --model gpt2 --tokens $tokens --threads 2 --timings 2>&1 >/dev/null | grep -v '^WARNING'
 $warm >/dev/null; "$root/logitlens" run --model "$dir/gpt2-small.gguf" --tokens $tokens --threads 2 --timings 2>&1 >/dev/null | grep -v '^WARNING'

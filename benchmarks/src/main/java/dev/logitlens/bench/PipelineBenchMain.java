@@ -5,6 +5,7 @@ import dev.logitlens.api.LensModel;
 import dev.logitlens.api.LensSettings;
 import dev.logitlens.lens.LensOptions;
 import dev.logitlens.lens.LensResult;
+import dev.logitlens.runtime.ProjectionPrecision;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -17,22 +18,23 @@ import java.util.Locale;
  * of several runs after one warm-up run, then the peak resident set (VmHWM) of the process.
  *
  * <pre>java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx3g \
- *     -cp benchmarks/target/benchmarks.jar dev.logitlens.bench.PipelineBenchMain T THREADS native|jvm [RUNS]</pre>
+ *     -cp benchmarks/target/benchmarks.jar dev.logitlens.bench.PipelineBenchMain T THREADS auto|native|jvm [RUNS [F32|F16|BF16|Q8_0]]</pre>
  */
 public final class PipelineBenchMain {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 3) {
-            System.err.println("usage: PipelineBenchMain T THREADS native|jvm [RUNS]");
+            System.err.println("usage: PipelineBenchMain T THREADS auto|native|jvm [RUNS [PRECISION]]");
             System.exit(2);
         }
         int nTokens = Integer.parseInt(args[0]);
         int threads = Integer.parseInt(args[1]);
         KernelChoice kernel = KernelChoice.valueOf(args[2].toUpperCase(Locale.ROOT));
         int runs = args.length > 3 ? Integer.parseInt(args[3]) : 3;
+        ProjectionPrecision precision = args.length > 4 ? ProjectionPrecision.valueOf(args[4].toUpperCase(Locale.ROOT)) : ProjectionPrecision.F32;
         int[] tokens = BenchData.tokens(nTokens, 3);
         LensOptions options = LensOptions.defaults();
-        try (LensModel model = LensModel.open(BenchModel.file(), LensSettings.defaults().withThreads(threads).withKernel(kernel))) {
+        try (LensModel model = LensModel.open(BenchModel.file(), LensSettings.defaults().withThreads(threads).withKernel(kernel).withPrecision(precision))) {
             model.run(tokens, options); // warm-up: JIT, packed copies, compute buffers
             double[] forward = new double[runs];
             double[] lens = new double[runs];
