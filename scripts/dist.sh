@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds dist/logitlens-<version>-linux-x86_64.tar.gz: a distribution that needs neither a JDK nor Python.
 #   logitlens-<version>/bin/logitlens       the launcher (scripts/dist/logitlens)
+#   logitlens-<version>/lib/jvm-options.sh  the JVM's options for its two ways to start (scripts/dist/jvm-options.sh)
 #   logitlens-<version>/runtime/            a Java runtime made by jlink with the modules the jar needs
 #   logitlens-<version>/lib/logitlens.jar   the command line with the engine, the bindings and the native
 #                                           libraries (liblogitlens, ggml and its CPU variants) inside
@@ -54,6 +55,7 @@ fi
 
 cp "$jar" "$home/lib/logitlens.jar"
 cp scripts/dist/logitlens "$home/bin/logitlens"
+cp scripts/dist/jvm-options.sh "$home/lib/jvm-options.sh"
 chmod 755 "$home/bin/logitlens"
 cp LICENSE THIRD-PARTY-NOTICES.md "$home/"
 cat >"$home/README.md" <<README
@@ -87,9 +89,11 @@ record_cache() { # record_cache FILE JVM_FLAGS...
     fi
     rm -f "$file.config"
 }
-record_cache "$home/lib/logitlens.aot" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector \
-    --add-opens java.base/java.io=ALL-UNNAMED -XX:+UseParallelGC
-record_cache "$home/lib/logitlens-quick.aot" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseParallelGC
+. scripts/dist/jvm-options.sh
+# shellcheck disable=SC2086 # each option list is split on its spaces
+record_cache "$home/lib/logitlens.aot" $LOGITLENS_FULL_OPTIONS
+# shellcheck disable=SC2086
+record_cache "$home/lib/logitlens-quick.aot" $LOGITLENS_QUICK_OPTIONS
 
 mkdir -p dist
 tar -C "$stage" -czf "$tarball.partial" "$name"
