@@ -49,7 +49,9 @@ bare LOGITLENS_QUICK=0 LOGITLENS_AOT=0 "$home/bin/logitlens" "${args[@]}" >"$tmp
 check "the same lens without the start-up cache" cmp -s "$tmp/noaot.csv" "$tmp/dist.csv"
 bare "$home/bin/logitlens" "${args[@]}" --timings 2>&1 >/dev/null | grep -q "a quick start, without the Vector API"
 check "run starts quick" test $? -eq 0
-"$home/runtime/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1 -XX:+UseParallelGC \
+. "$home/lib/jvm-options.sh"
+# shellcheck disable=SC2086 # the option list is split on its spaces
+"$home/runtime/bin/java" $LOGITLENS_QUICK_OPTIONS \
     -XX:AOTCache="$home/lib/logitlens-quick.aot" -Xlog:aot -jar "$home/lib/logitlens.jar" --version >"$tmp/aot.log" 2>&1
 check "the quick start's cache, recorded elsewhere, is used where the tarball was unpacked" \
     grep -q "Using AOT-linked classes: true" "$tmp/aot.log"
