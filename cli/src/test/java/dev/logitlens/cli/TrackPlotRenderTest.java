@@ -49,12 +49,29 @@ class TrackPlotRenderTest {
         return image.getRGB((int) Math.floor(x), (int) Math.floor(y)) & 0xffffff;
     }
 
-    private static void assertClose(int expected, int actual, String what) {
+    /** Whether two RGB colours agree within {@link #TOLERANCE} in each channel. */
+    private static boolean close(int expected, int actual) {
         for (int shift = 0; shift <= 16; shift += 8) {
             if (Math.abs((expected >> shift & 0xff) - (actual >> shift & 0xff)) > TOLERANCE) {
-                fail(what + ": expected " + String.format("#%06x", expected) + " but the screenshot has " + String.format("#%06x", actual));
+                return false;
             }
         }
+        return true;
+    }
+
+    private static void assertClose(int expected, int actual, String what) {
+        if (!close(expected, actual)) {
+            fail(what + ": expected " + String.format("#%06x", expected) + " but the screenshot has " + String.format("#%06x", actual));
+        }
+    }
+
+    /** The browser's rendering of an SVG document at its own width and height (skipped without a browser). */
+    private static BufferedImage screenshot(Path svg, Document doc) throws Exception {
+        Element root = doc.getDocumentElement();
+        int width = (int) Math.ceil(Double.parseDouble(root.getAttribute("width")));
+        int height = (int) Math.ceil(Double.parseDouble(root.getAttribute("height")));
+        assumeFalse(Boolean.getBoolean("logitlens.skipBrowserTests"), "logitlens.skipBrowserTests=true: not rendering");
+        return PlotTest.screenshot(svg, width, height);
     }
 
     private static Document parse(Path svg) throws Exception {
@@ -124,11 +141,7 @@ class TrackPlotRenderTest {
                 "--track", "0", "--track", "1", "--track", "2", "--view", "track", "--position", "7", "--out", svg.toString());
         assertEquals(0, run.exit(), run.err());
         Document doc = parse(svg);
-        Element root = doc.getDocumentElement();
-        int width = (int) Math.ceil(Double.parseDouble(root.getAttribute("width")));
-        int height = (int) Math.ceil(Double.parseDouble(root.getAttribute("height")));
-        assumeFalse(Boolean.getBoolean("logitlens.skipBrowserTests"), "logitlens.skipBrowserTests=true: not rendering");
-        BufferedImage image = PlotTest.screenshot(svg, width, height);
+        BufferedImage image = screenshot(svg, doc);
         NodeList circles = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "circle");
         assertEquals(3 * 4, circles.getLength());
         int seen = 0;
@@ -141,9 +154,7 @@ class TrackPlotRenderTest {
             // points of different lines may overlap (equal probabilities): the one drawn last shows
             boolean anyLine = false;
             for (int colour : new int[] {TrackPlot.COLOURS[0], TrackPlot.COLOURS[1], TrackPlot.COLOURS[2]}) {
-                anyLine |= Math.abs((colour >> 16 & 0xff) - (actual >> 16 & 0xff)) <= TOLERANCE
-                        && Math.abs((colour >> 8 & 0xff) - (actual >> 8 & 0xff)) <= TOLERANCE
-                        && Math.abs((colour & 0xff) - (actual & 0xff)) <= TOLERANCE;
+                anyLine |= close(colour, actual);
             }
             assertTrue(anyLine, "point " + c + " is drawn in a line's colour, not " + String.format("#%06x", actual));
             seen += actual == expected ? 1 : 0;
@@ -158,11 +169,7 @@ class TrackPlotRenderTest {
                 "--tokens", "1,0,2,2,1,0,0,0,1", "--out", svg.toString(), "--color", "never");
         assertEquals(0, run.exit(), run.err());
         Document doc = parse(svg);
-        Element root = doc.getDocumentElement();
-        int width = (int) Math.ceil(Double.parseDouble(root.getAttribute("width")));
-        int height = (int) Math.ceil(Double.parseDouble(root.getAttribute("height")));
-        assumeFalse(Boolean.getBoolean("logitlens.skipBrowserTests"), "logitlens.skipBrowserTests=true: not rendering");
-        BufferedImage image = PlotTest.screenshot(svg, width, height);
+        BufferedImage image = screenshot(svg, doc);
         NodeList rects = doc.getElementsByTagNameNS("http://www.w3.org/2000/svg", "rect");
         int cells = 0;
         int outlined = 0;
